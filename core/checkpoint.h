@@ -1,0 +1,56 @@
+// Checkpoint files: one self-describing file per checkpoint.
+//
+// Layout: "HNETCKPT" (8 bytes), format version (u32 LE), CRC-32 of the payload (u32 LE),
+// payload length (u64 LE), then the payload: a serialized hnet.v1.Checkpoint, which embeds
+// the full TrainingConfig. Files are written atomically (temp file, fsync, rename) and are
+// either read whole and verified or refused with a reason.
+#ifndef HNET_CORE_CHECKPOINT_H_
+#define HNET_CORE_CHECKPOINT_H_
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "hnet/v1/checkpoint.pb.h"
+
+namespace torch::nn {
+class Module;
+}
+
+namespace hnet::core {
+
+inline constexpr uint32_t kCheckpointFormatVersion = 1;
+
+// Writes `checkpoint` to `path` atomically: a crash leaves either the old file or the new one.
+absl::Status WriteCheckpoint(const std::string& path, const hnet::v1::Checkpoint& checkpoint);
+
+// Reads and verifies a checkpoint. NotFound if missing; DataLoss if truncated, corrupted or
+// not a checkpoint; FailedPrecondition for an unsupported format version.
+absl::StatusOr<hnet::v1::Checkpoint> ReadCheckpoint(const std::string& path);
+
+// A tensor as raw little-endian bytes (copied to CPU, made contiguous).
+hnet::v1::TensorProto TensorToProto(const at::Tensor& tensor);
+// The inverse; DataLoss when dtype, shape and byte count disagree. Returns a CPU tensor.
+absl::StatusOr<at::Tensor> TensorFromProto(const hnet::v1::TensorProto& proto);
+
+// Named tensors <-> repeated NamedTensor.
+void AppendNamedTensors(const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                        google::protobuf::RepeatedPtrField<hnet::v1::NamedTensor>* out);
+absl::StatusOr<std::vector<std::pair<std::string, at::Tensor>>> ReadNamedTensors(
+    const google::protobuf::RepeatedPtrField<hnet::v1::NamedTensor>& in);
+
+// Stores the module's parameters and buffers (batch-norm statistics) in `checkpoint`.
+void SaveModule(const torch::nn::Module& module, hnet::v1::Checkpoint* checkpoint);
+
+// Copies parameters and buffers from `checkpoint` into `module` (on the module's device).
+// All-or-nothing: every name must be present with the right shape, or nothing is changed.
+absl::Status LoadModule(const hnet::v1::Checkpoint& checkpoint, torch::nn::Module* module);
+
+}  // namespace hnet::core
+
+#endif  // HNET_CORE_CHECKPOINT_H_

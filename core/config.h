@@ -1,0 +1,31 @@
+// Training configs: shipped configs by name, text-format parsing, defaults and validation.
+#ifndef HNET_CORE_CONFIG_H_
+#define HNET_CORE_CONFIG_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "hnet/v1/config.pb.h"
+
+namespace hnet::core {
+
+// (name, text-format TrainingConfig) for every file in configs/, compiled in.
+const std::vector<std::pair<std::string, std::string>>& ShippedConfigs();
+
+// Parses a TrainingConfig from protobuf text format; the error names the line and column.
+absl::StatusOr<hnet::v1::TrainingConfig> ParseConfig(const std::string& text);
+
+// Loads `name_or_path`: the name of a shipped config ("mnist", "toy") or a file path.
+absl::StatusOr<hnet::v1::TrainingConfig> LoadConfig(const std::string& name_or_path);
+
+// Returns config with every unset (zero) field replaced by the paper's default.
+hnet::v1::TrainingConfig WithDefaults(const hnet::v1::TrainingConfig& config);
+
+// Checks a (defaulted) config for consistency; the error names the offending field.
+absl::Status ValidateConfig(const hnet::v1::TrainingConfig& config);
+
+}  // namespace hnet::core
+
+#endif  // HNET_CORE_CONFIG_H_

@@ -1,0 +1,47 @@
+// MNIST-family datasets read from IDX files (plain or gzip-compressed).
+#ifndef HNET_CORE_DATASET_H_
+#define HNET_CORE_DATASET_H_
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace hnet::core {
+
+enum class DatasetKind { kMnist, kFashionMnist };
+
+// Images as float32 [N, 1, H, W] with pixels in [0, 1], labels as int64 [N]. CPU tensors.
+struct Split {
+  at::Tensor images;
+  at::Tensor labels;
+  int64_t size() const;
+};
+
+struct MnistData {
+  Split train;       // 55,000 for MNIST with the default validation size.
+  Split validation;  // The first validation_size examples of the training file (as TF does).
+  Split test;        // 10,000.
+};
+
+// Directory for datasets: $HNET_DATA_DIR if set, else "data". MNIST lives in <dir>/mnist,
+// Fashion-MNIST in <dir>/fashion-mnist.
+std::string DefaultDataDir();
+
+// Reads an IDX3 uint8 image file (path or path + ".gz") into uint8 [N, H, W].
+// Errors name the file: NotFound if missing, DataLoss if truncated or malformed.
+absl::StatusOr<at::Tensor> ReadIdxImages(const std::string& path);
+
+// Reads an IDX1 uint8 label file (path or path + ".gz") into int64 [N].
+absl::StatusOr<at::Tensor> ReadIdxLabels(const std::string& path);
+
+// Loads the four files of `kind` from its folder under data_dir, verifies their MD5 sums
+// against the published ones, and splits train/validation/test. Errors name the bad file and
+// say how to fetch it (deploy/fetch_data.sh).
+absl::StatusOr<MnistData> LoadMnist(const std::string& data_dir, DatasetKind kind,
+                                    int validation_size = 5000);
+
+}  // namespace hnet::core
+
+#endif  // HNET_CORE_DATASET_H_

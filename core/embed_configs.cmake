@@ -1,0 +1,10 @@
+# Writes OUT: a C++ table of (name, text) for each config file in FILES.
+string(REPLACE "|" ";" FILES "${FILES}")
+set(body "#include \"core/config.h\"\n\nnamespace hnet::core {\n\nconst std::vector<std::pair<std::string, std::string>>& ShippedConfigs() {\n  static const auto* kConfigs = new std::vector<std::pair<std::string, std::string>>{\n")
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME_WE)
+  file(READ ${f} text)
+  string(APPEND body "      {\"${name}\", R\"hnetcfg(${text})hnetcfg\"},\n")
+endforeach()
+string(APPEND body "  };\n  return *kConfigs;\n}\n\n}  // namespace hnet::core\n")
+file(WRITE ${OUT} "${body}")

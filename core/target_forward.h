@@ -1,0 +1,42 @@
+// Batched functional forward of generated target networks (no per-network loops): N networks
+// run in one pass through grouped convolutions and batched matrix products.
+#ifndef HNET_CORE_TARGET_FORWARD_H_
+#define HNET_CORE_TARGET_FORWARD_H_
+
+#include <ATen/core/Tensor.h>
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/target_spec.h"
+
+namespace hnet::core {
+
+// Layer l of N networks: [N, F_l, S_l] (see target_spec.h for the layout).
+using WeightBatch = std::vector<at::Tensor>;
+
+// Checks that `weights` has one tensor per layer of `layout`, each [N, F_l, S_l] with the
+// same N, floating point, on one device. The error names the layer.
+absl::Status CheckWeightBatch(const TargetLayout& layout, const WeightBatch& weights);
+
+// Each network n applied to its own images: x [N, M, C, H, W] -> logits [N, M, classes].
+// Differentiable in weights and x. Thread-compatible (no shared state).
+at::Tensor BatchedForward(const TargetLayout& layout, const WeightBatch& weights,
+                          const at::Tensor& x);
+
+// All N networks applied to the same images: x [M, C, H, W] -> logits [N, M, classes].
+at::Tensor SharedForward(const TargetLayout& layout, const WeightBatch& weights,
+                         const at::Tensor& x);
+
+// Concatenates the layers into one vector per network: [N, weight_count].
+at::Tensor FlattenWeights(const WeightBatch& weights);
+
+// Inverse of FlattenWeights for `layout`: flat [N, weight_count] -> per-layer views.
+WeightBatch UnflattenWeights(const TargetLayout& layout, const at::Tensor& flat);
+
+// Networks [begin, end) of a batch (views, no copy).
+WeightBatch SliceNetworks(const WeightBatch& weights, int64_t begin, int64_t end);
+
+}  // namespace hnet::core
+
+#endif  // HNET_CORE_TARGET_FORWARD_H_

@@ -1,0 +1,134 @@
+#include "core/checkpoint.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/hypernetwork.h"
+#include "tests/core/test_util.h"
+
+namespace hnet::core {
+namespace {
+
+class CheckpointTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("hnet_ckpt_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  hnet::v1::Checkpoint MakeCheckpoint(HyperNetwork& model) {
+    hnet::v1::Checkpoint ckpt;
+    ckpt.set_format_version(kCheckpointFormatVersion);
+    *ckpt.mutable_config() = testing::MnistConfig();
+    ckpt.set_step(42);
+    ckpt.set_lambda(1000);
+    SaveModule(*model, &ckpt);
+    return ckpt;
+  }
+
+  std::string ReadBytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  void WriteBytes(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary) << bytes;
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(CheckpointTest, RoundTripIsExact) {
+  torch::manual_seed(31);
+  const auto config = testing::MnistConfig();
+  HyperNetwork model(testing::MnistLayout(), config.hypernet());
+  model->forward(torch::rand({4, 300}));  // Move batch-norm statistics off their defaults.
+  const std::string path = (dir_ / "m.hnet").string();
+  ASSERT_TRUE(WriteCheckpoint(path, MakeCheckpoint(model)).ok());
+
+  auto read = ReadCheckpoint(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->step(), 42);
+  EXPECT_EQ(read->config().hypernet().z_dim(), 300);
+  torch::manual_seed(99);
+  HyperNetwork other(testing::MnistLayout(), config.hypernet());
+  ASSERT_TRUE(LoadModule(*read, other.get()).ok());
+  auto a = model->named_parameters(), b = other->named_parameters();
+  for (const auto& item : a) EXPECT_TRUE(torch::equal(item.value(), b[item.key()]));
+  auto ab = model->named_buffers(), bb = other->named_buffers();
+  for (const auto& item : ab) EXPECT_TRUE(torch::equal(item.value(), bb[item.key()]));
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp." + std::to_string(::getpid())));
+}
+
+TEST_F(CheckpointTest, RefusesTruncatedCorruptedAndForeignFiles) {
+  torch::manual_seed(32);
+  HyperNetwork model(testing::MnistLayout(), testing::MnistConfig().hypernet());
+  const std::string path = (dir_ / "m.hnet").string();
+  ASSERT_TRUE(WriteCheckpoint(path, MakeCheckpoint(model)).ok());
+  const std::string good = ReadBytes(path);
+
+  WriteBytes(path, good.substr(0, good.size() / 2));
+  EXPECT_EQ(ReadCheckpoint(path).status().code(), absl::StatusCode::kDataLoss);
+  WriteBytes(path, good.substr(0, 10));
+  EXPECT_EQ(ReadCheckpoint(path).status().code(), absl::StatusCode::kDataLoss);
+
+  std::string flipped = good;
+  flipped[flipped.size() / 2] ^= 0x40;
+  WriteBytes(path, flipped);
+  auto corrupt = ReadCheckpoint(path);
+  EXPECT_EQ(corrupt.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(corrupt.status().message().find("checksum"), std::string::npos);
+
+  WriteBytes(path, "not a checkpoint at all, just some text");
+  EXPECT_EQ(ReadCheckpoint(path).status().code(), absl::StatusCode::kDataLoss);
+
+  EXPECT_EQ(ReadCheckpoint((dir_ / "missing.hnet").string()).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(CheckpointTest, RefusesOtherFormatVersions) {
+  torch::manual_seed(33);
+  HyperNetwork model(testing::MnistLayout(), testing::MnistConfig().hypernet());
+  const std::string path = (dir_ / "m.hnet").string();
+  ASSERT_TRUE(WriteCheckpoint(path, MakeCheckpoint(model)).ok());
+  std::string bytes = ReadBytes(path);
+  bytes[8] = 7;  // Format version field.
+  WriteBytes(path, bytes);
+  auto read = ReadCheckpoint(path);
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(read.status().message().find("version 7"), std::string::npos);
+}
+
+TEST_F(CheckpointTest, LoadIntoDifferentModelChangesNothing) {
+  torch::manual_seed(34);
+  auto config = testing::MnistConfig();
+  HyperNetwork model(testing::MnistLayout(), config.hypernet());
+  hnet::v1::Checkpoint ckpt = MakeCheckpoint(model);
+  config.mutable_hypernet()->mutable_generators(3)->set_hidden(0, 61);
+  HyperNetwork other(testing::MnistLayout(), config.hypernet());
+  const at::Tensor before = other->named_parameters()["extractor.linears.0.weight"].clone();
+  absl::Status s = LoadModule(ckpt, other.get());
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("generators.3"), std::string::npos) << s;
+  EXPECT_TRUE(torch::equal(before, other->named_parameters()["extractor.linears.0.weight"]));
+}
+
+TEST(TensorProto, RoundTripsDtypesAndRejectsBadSizes) {
+  for (auto dtype : {torch::kFloat32, torch::kFloat64, torch::kInt64, torch::kUInt8}) {
+    at::Tensor t = (torch::rand({3, 4}) * 100).to(dtype);
+    auto back = TensorFromProto(TensorToProto(t));
+    ASSERT_TRUE(back.ok());
+    EXPECT_TRUE(torch::equal(*back, t));
+  }
+  hnet::v1::TensorProto proto = TensorToProto(torch::rand({2, 2}));
+  proto.add_shape(3);
+  EXPECT_EQ(TensorFromProto(proto).status().code(), absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace hnet::core

@@ -1,0 +1,137 @@
+// hnet-train: trains a hypernetwork from a config and writes checkpoints.
+#include <CLI/CLI.hpp>
+#include <google/protobuf/text_format.h>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include "core/checkpoint.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "trainer/trainer.h"
+#include "trainer/validation.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop.store(true); }
+
+int Fail(const absl::Status& status) {
+  hnet::log::Error("{}", status.ToString());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"hnet-train: train a hypernetwork (Deutsch 2018) and write checkpoints"};
+  std::string config_name = "mnist";
+  std::string out;
+  std::string resume;
+  std::string device_flag = "auto";
+  std::string data_dir;
+  std::string log_level = "info";
+  std::vector<std::string> overrides;
+  int64_t steps = -1;
+  double lambda = -1;
+  int64_t seed = -1;
+  int64_t eval_every = -1;
+  int64_t checkpoint_every = -1;
+  int64_t eval_networks = -1;
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  bool no_progress = false;
+  bool no_final_test = false;
+  app.add_option("--config", config_name, "Shipped config name (mnist, toy) or textproto path")
+      ->capture_default_str();
+  app.add_option("--out", out, "Checkpoint file to write (e.g. runs/mnist.hnet)")->required();
+  app.add_option("--resume", resume, "Checkpoint to continue from (its config is used)");
+  app.add_option("--steps", steps, "Total training steps (overrides the config)");
+  app.add_option("--lambda", lambda, "Accuracy weight lambda (overrides the config)");
+  app.add_option("--seed", seed, "Random seed (overrides the config)");
+  app.add_option("--eval_every", eval_every, "Validation report period in steps");
+  app.add_option("--checkpoint_every", checkpoint_every, "Checkpoint period in steps");
+  app.add_option("--eval_networks", eval_networks, "Networks per validation report");
+  app.add_option("--set", overrides,
+                 "Config override in text format, e.g. --set 'diversity { metric: L1 }'");
+  app.add_option("--device", device_flag, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--threads", threads, "LibTorch CPU threads")->capture_default_str();
+  app.add_option("--data_dir", data_dir, "Dataset directory (default $HNET_DATA_DIR or data)");
+  app.add_option("--log_level", log_level, "debug, info, warn or error");
+  app.add_flag("--no_progress", no_progress, "Do not draw the progress bar");
+  app.add_flag("--no_final_test", no_final_test, "Skip the test-set report at the end");
+  CLI11_PARSE(app, argc, argv);
+  hnet::log::SetLevel(log_level);
+
+  hnet::v1::TrainingConfig config;
+  if (!resume.empty()) {
+    // The run's own config travels in its checkpoint.
+    auto ckpt = hnet::core::ReadCheckpoint(resume);
+    if (!ckpt.ok()) return Fail(ckpt.status());
+    config = ckpt->config();
+  } else {
+    auto loaded = hnet::core::LoadConfig(config_name);
+    if (!loaded.ok()) return Fail(loaded.status());
+    config = *loaded;
+  }
+  for (const std::string& text : overrides) {
+    if (!google::protobuf::TextFormat::MergeFromString(text, &config)) {
+      return Fail(absl::InvalidArgumentError("--set '" + text + "' is not a valid config fragment"));
+    }
+  }
+  if (steps >= 0) config.set_steps(steps);
+  if (lambda >= 0) config.set_lambda(lambda);
+  if (seed >= 0) config.set_seed(static_cast<uint64_t>(seed));
+  if (eval_every >= 0) config.mutable_eval()->set_every_steps(eval_every);
+  if (checkpoint_every >= 0) config.mutable_eval()->set_checkpoint_every(checkpoint_every);
+  if (eval_networks >= 0) config.mutable_eval()->set_networks(eval_networks);
+  config = hnet::core::WithDefaults(config);
+  if (absl::Status s = hnet::core::ValidateConfig(config); !s.ok()) return Fail(s);
+  if (threads < 1) return Fail(absl::InvalidArgumentError("--threads must be >= 1"));
+  at::set_num_threads(threads);
+
+  c10::Device device(c10::kCPU);
+  if (device_flag == "auto") {
+    if (torch::cuda::is_available()) device = c10::Device(c10::kCUDA);
+  } else {
+    try {
+      device = c10::Device(device_flag);
+    } catch (const c10::Error&) {
+      return Fail(absl::InvalidArgumentError("--device '" + device_flag +
+                                             "' is not auto, cpu, cuda or cuda:N"));
+    }
+    if (device.is_cuda() && !torch::cuda::is_available()) {
+      return Fail(absl::FailedPreconditionError(
+          "--device cuda: this LibTorch build has no CUDA or no GPU is visible"));
+    }
+  }
+
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  hnet::trainer::TrainerOptions options;
+  options.config = config;
+  options.out_path = out;
+  options.resume_path = resume;
+  options.data_dir = data_dir;
+  options.device = device;
+  options.progress = no_progress ? nullptr : stderr;
+  options.final_test = !no_final_test;
+  options.stop = &g_stop;
+  hnet::log::Info("training '{}' for {} steps on {} with {} threads", config.name(),
+                  config.steps(), device.str(), threads);
+  auto result = hnet::trainer::Train(options);
+  if (!result.ok()) return Fail(result.status());
+  if (result->interrupted) {
+    hnet::log::Warn("interrupted at step {}; resume with --resume {}", result->step, out);
+    return 130;
+  }
+  std::cout << "trained " << result->step << " steps (" << result->steps_per_second
+            << " steps/s); checkpoint " << out << "\n";
+  if (result->test.networks() > 0) {
+    std::cout << "test set, " << hnet::trainer::FormatMetrics(result->test) << "\n";
+  }
+  return 0;
+}
