@@ -28,13 +28,13 @@ at::Tensor ConvLayer(const LayerShape& layer, const at::Tensor& w, const at::Ten
   }
   at::Tensor out = torch::conv2d(input, kernels, bias, /*stride=*/1, padding, /*dilation=*/1,
                                  groups);
-  out = torch::relu(out);
   if (layer.pool > 1) {
-    // Inputs are >= 0 after ReLU, so ceil_mode equals TF's SAME pooling.
+    // Pooling before the ReLU equals pooling after it (both are monotone) on a 4x smaller
+    // tensor; ceil_mode takes the max over the in-bounds part of edge windows, as TF's SAME.
     out = torch::max_pool2d(out, layer.pool, layer.pool, /*padding=*/0, /*dilation=*/1,
                             /*ceil_mode=*/true);
   }
-  return out;
+  return torch::relu(out);
 }
 
 // h [N, M, D] (or [M, D] when shared) -> [N, M, F].
@@ -90,10 +90,19 @@ absl::Status CheckWeightBatch(const TargetLayout& layout, const WeightBatch& wei
 }
 
 at::Tensor BatchedForward(const TargetLayout& layout, const WeightBatch& weights,
-                          const at::Tensor& x) {
-  TORCH_CHECK(x.dim() == 5 && x.size(0) == weights.front().size(0),
-              "BatchedForward: x must be [N, M, C, H, W] with N = ", weights.front().size(0),
-              ", got ", x.sizes());
+                          const at::Tensor& x, int64_t networks_per_pass) {
+  const int64_t n = weights.front().size(0);
+  TORCH_CHECK(x.dim() == 5 && x.size(0) == n, "BatchedForward: x must be [N, M, C, H, W] with N = ",
+              n, ", got ", x.sizes());
+  if (networks_per_pass > 0 && networks_per_pass < n) {
+    std::vector<at::Tensor> blocks;
+    for (int64_t begin = 0; begin < n; begin += networks_per_pass) {
+      const int64_t end = std::min(n, begin + networks_per_pass);
+      blocks.push_back(BatchedForward(layout, SliceNetworks(weights, begin, end),
+                                      x.slice(0, begin, end), 0));
+    }
+    return torch::cat(blocks, 0);
+  }
   at::Tensor h = x;
   if (layout.layers().front().kind == LayerShape::Kind::kConv) {
     h = x.transpose(0, 1).reshape({x.size(1), -1, x.size(3), x.size(4)});

@@ -11,6 +11,7 @@
 #include "core/checkpoint.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/runtime.h"
 #include "trainer/trainer.h"
 #include "trainer/validation.h"
 
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   int64_t checkpoint_every = -1;
   int64_t eval_networks = -1;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int64_t networks_per_pass = 0;
   bool no_progress = false;
   bool no_final_test = false;
   app.add_option("--config", config_name, "Shipped config name (mnist, toy) or textproto path")
@@ -59,6 +61,8 @@ int main(int argc, char** argv) {
                  "Config override in text format, e.g. --set 'diversity { metric: L1 }'");
   app.add_option("--device", device_flag, "auto, cpu, cuda or cuda:N")->capture_default_str();
   app.add_option("--threads", threads, "LibTorch CPU threads")->capture_default_str();
+  app.add_option("--networks_per_pass", networks_per_pass,
+                 "Networks per batched target pass (0: all in one pass)");
   app.add_option("--data_dir", data_dir, "Dataset directory (default $HNET_DATA_DIR or data)");
   app.add_option("--log_level", log_level, "debug, info, warn or error");
   app.add_flag("--no_progress", no_progress, "Do not draw the progress bar");
@@ -91,7 +95,7 @@ int main(int argc, char** argv) {
   config = hnet::core::WithDefaults(config);
   if (absl::Status s = hnet::core::ValidateConfig(config); !s.ok()) return Fail(s);
   if (threads < 1) return Fail(absl::InvalidArgumentError("--threads must be >= 1"));
-  at::set_num_threads(threads);
+  hnet::core::ConfigureRuntime(threads);
 
   c10::Device device(c10::kCPU);
   if (device_flag == "auto") {
@@ -119,6 +123,7 @@ int main(int argc, char** argv) {
   options.device = device;
   options.progress = no_progress ? nullptr : stderr;
   options.final_test = !no_final_test;
+  options.networks_per_pass = networks_per_pass;
   options.stop = &g_stop;
   hnet::log::Info("training '{}' for {} steps on {} with {} threads", config.name(),
                   config.steps(), device.str(), threads);

@@ -34,6 +34,7 @@ struct TrainerOptions {
   c10::Device device = c10::Device(c10::kCPU);
   std::FILE* progress = nullptr;    // Where the progress bar is drawn; nullptr: none.
   bool final_test = true;           // Evaluate on the test split when training ends.
+  int64_t networks_per_pass = 0;    // BatchedForward blocking; 0: all networks in one pass.
   const std::atomic<bool>* stop = nullptr;        // Set (e.g. by SIGINT): checkpoint, return.
   std::function<void(const StepStats&)> on_step;  // Called after every step (tests, logs).
 };

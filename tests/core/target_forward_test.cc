@@ -39,6 +39,9 @@ TEST(BatchedForward, EqualsPerNetworkReference) {
   for (int64_t n = 0; n < 3; ++n) {
     EXPECT_TRUE(torch::allclose(out[n], ReferenceForward(layout, w, n, x[n]), 1e-8, 1e-10));
   }
+  for (int64_t block : {1, 2, 3, 5}) {
+    EXPECT_TRUE(torch::allclose(BatchedForward(layout, w, x, block), out, 1e-10, 1e-12)) << block;
+  }
 }
 
 TEST(SharedForward, EqualsPerNetworkReference) {

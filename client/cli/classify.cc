@@ -1,0 +1,98 @@
+// `hnet classify`: ensemble predictions for IDX or PNG images.
+#include <future>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "client/cli/commands.h"
+#include "client/cli/inputs.h"
+
+namespace hnet::cli {
+namespace {
+
+absl::StatusOr<client::EnsembleRule> ParseRule(const std::string& rule) {
+  if (rule == "mean") return client::EnsembleRule::kMeanProbability;
+  if (rule == "vote") return client::EnsembleRule::kMajorityVote;
+  if (rule == "confident") return client::EnsembleRule::kMostConfident;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--rule: '", rule, "' is not mean, vote or confident"));
+}
+
+// Rows [begin, end) of `tensor`.
+client::Tensor Rows(const client::Tensor& tensor, int64_t begin, int64_t end) {
+  client::Tensor rows = tensor;
+  const size_t row_bytes = tensor.bytes.size() / static_cast<size_t>(tensor.shape[0]);
+  rows.shape[0] = end - begin;
+  rows.bytes = tensor.bytes.substr(begin * row_bytes, (end - begin) * row_bytes);
+  return rows;
+}
+
+}  // namespace
+
+absl::Status RunClassify(const client::Client& client, const std::string& model,
+                         const ClassifyArgs& args, std::ostream& out) {
+  absl::StatusOr<client::EnsembleRule> rule = ParseRule(args.rule);
+  if (!rule.ok()) return rule.status();
+  if (args.batch < 1) return absl::InvalidArgumentError("--batch: must be >= 1");
+  absl::StatusOr<client::Tensor> images = LoadImages(args.images);
+  if (!images.ok()) return images.status();
+  *images = Head(*images, args.limit);
+  if (images->shape.empty() || images->shape[0] == 0) {
+    return absl::InvalidArgumentError("--images: no images");
+  }
+  const int64_t n = images->shape[0];
+  std::vector<int64_t> labels;
+  if (!args.labels.empty()) {
+    absl::StatusOr<client::Tensor> loaded = LoadLabels(args.labels);
+    if (!loaded.ok()) return loaded.status();
+    labels = *client::ToVector<int64_t>(Head(*loaded, args.limit));
+    if (static_cast<int64_t>(labels.size()) != n) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--labels: ", labels.size(), " labels for ", n, " images"));
+    }
+  }
+
+  client::ClassifyOptions options;
+  options.ensemble_size = args.ensemble_size;
+  options.noise = client::Noise::FromSeed(args.seed);  // same members for every batch
+  options.rule = *rule;
+  std::vector<std::future<absl::StatusOr<client::ClassifyResult>>> batches;
+  for (int64_t begin = 0; begin < n; begin += args.batch) {
+    batches.push_back(client.ClassifyAsync(
+        model, Rows(*images, begin, std::min(n, begin + args.batch)), options));
+  }
+  std::vector<client::Prediction> predictions;
+  for (auto& batch : batches) {
+    absl::StatusOr<client::ClassifyResult> result = batch.get();
+    if (!result.ok()) return result.status();
+    for (client::Prediction& p : result->predictions) predictions.push_back(std::move(p));
+  }
+  if (static_cast<int64_t>(predictions.size()) != n) {
+    return absl::InternalError(
+        absl::StrCat("server returned ", predictions.size(), " predictions for ", n, " inputs"));
+  }
+
+  out << absl::StrFormat("model %s: %d inputs, %d members, rule %s\n", model, n,
+                         args.ensemble_size, args.rule);
+  out << absl::StrFormat("%8s %6s %9s %9s %s\n", "input", "class", "agreement", "entropy",
+                         labels.empty() ? "" : "label");
+  int64_t correct = 0;
+  double agreement = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const client::Prediction& p = predictions[i];
+    agreement += p.agreement;
+    if (!labels.empty() && p.predicted_class == labels[i]) ++correct;
+    if (i < args.show) {
+      out << absl::StrFormat("%8d %6d %9.3f %9.4f %s\n", i, p.predicted_class, p.agreement,
+                             p.predictive_entropy,
+                             labels.empty() ? "" : absl::StrCat(labels[i]));
+    }
+  }
+  out << absl::StrFormat("mean agreement %.4f\n", agreement / n);
+  if (!labels.empty()) {
+    out << absl::StrFormat("accuracy %.4f (%d/%d)\n", static_cast<double>(correct) / n, correct,
+                           n);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace hnet::cli

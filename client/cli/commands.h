@@ -1,0 +1,73 @@
+// The `hnet` command-line client: one function per subcommand. Each writes its report to
+// `out` and returns the first error (main() prints it).
+#ifndef HNET_CLIENT_CLI_COMMANDS_H_
+#define HNET_CLIENT_CLI_COMMANDS_H_
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "client/client.h"
+
+namespace hnet::cli {
+
+struct SampleArgs {
+  int32_t n = 1;
+  std::optional<uint64_t> seed;  // default: 0 unless z_file is set
+  std::string z_file;            // .npy float32 [n, z_dim]
+  bool gauge_fixed = false;
+  bool permutation_gauge = false;
+  bool return_z = false;
+  std::string out_dir;  // one <layer>.npy per layer (and z.npy)
+  std::string npz;      // one .npz with every layer
+  std::string pt;       // one torch.load-able .pt with every layer
+};
+
+struct ClassifyArgs {
+  std::vector<std::string> images;  // one IDX(.gz) file, or PNG files
+  std::string labels;               // optional IDX(.gz) labels
+  int32_t ensemble_size = 10;
+  uint64_t seed = 0;
+  std::string rule = "mean";  // mean, vote, confident
+  int64_t limit = 0;          // first `limit` inputs; 0: all
+  int64_t batch = 1000;       // inputs per request
+  int64_t show = 10;          // predictions printed
+};
+
+struct PathArgs {
+  uint64_t start_seed = 0;
+  uint64_t end_seed = 1;
+  int32_t points = 11;
+  std::string mode = "both";  // both, direct, interpolated
+  std::string images;         // optional IDX(.gz) inputs and labels; default: server's split
+  std::string labels;
+  int64_t limit = 0;
+  std::string csv;            // optional CSV output
+};
+
+// `model`, or the server's only model when `model` is empty; INVALID_ARGUMENT naming --model
+// when the server has several or none.
+absl::StatusOr<std::string> ResolveModel(const client::Client& client, const std::string& model);
+
+// `info`: the model's description, or every model's when `model` is empty.
+absl::Status RunInfo(const client::Client& client, const std::string& model, std::ostream& out);
+
+// `sample`: generates networks and writes the requested files.
+absl::Status RunSample(const client::Client& client, const std::string& model,
+                       const SampleArgs& args, std::ostream& out);
+
+// `classify`: ensemble predictions, and accuracy when labels are given.
+absl::Status RunClassify(const client::Client& client, const std::string& model,
+                         const ClassifyArgs& args, std::ostream& out);
+
+// `path`: accuracy along the interpolation paths; table to `out`, optionally CSV.
+absl::Status RunPath(const client::Client& client, const std::string& model,
+                     const PathArgs& args, std::ostream& out);
+
+}  // namespace hnet::cli
+
+#endif  // HNET_CLIENT_CLI_COMMANDS_H_

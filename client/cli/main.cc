@@ -1,0 +1,109 @@
+// hnet: command-line client of hnet-server (info, sample, classify, path).
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "client/cli/commands.h"
+#include "client/client.h"
+
+namespace {
+
+int Fail(const absl::Status& status) {
+  std::cerr << "hnet: " << status << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"hnet: sample networks from, and classify with, a running hnet-server"};
+  app.require_subcommand(1);
+  std::vector<std::string> servers;
+  std::string model;
+  double deadline_s = 30;
+  int max_attempts = 4;
+  const char* env_server = std::getenv("HNET_SERVER");
+  app.add_option("--server", servers,
+                 "Server host:port; repeat (or comma-separate) to balance round-robin "
+                 "(default $HNET_SERVER or localhost:50051)")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  app.add_option("--model", model, "Model name (default: the server's only model)");
+  app.add_option("--deadline", deadline_s, "Seconds per call, retries included")
+      ->capture_default_str();
+  app.add_option("--max_attempts", max_attempts, "Attempts when the server is unavailable")
+      ->capture_default_str();
+
+  CLI::App* info = app.add_subcommand("info", "Print the model (or every model) description");
+
+  hnet::cli::SampleArgs sample_args;
+  CLI::App* sample = app.add_subcommand("sample", "Generate networks and write their weights");
+  sample->add_option("-n", sample_args.n, "Networks to generate")->capture_default_str();
+  sample->add_option("--seed", sample_args.seed, "Noise seed (default 0)");
+  sample->add_option("--z", sample_args.z_file, "Noise vectors: .npy float32 [n, z_dim]");
+  sample->add_flag("--gauge_fixed", sample_args.gauge_fixed, "Apply the scale gauge");
+  sample->add_flag("--permutation_gauge", sample_args.permutation_gauge,
+                   "Also sort filters (implies --gauge_fixed)");
+  sample->add_flag("--return_z", sample_args.return_z, "Also write z");
+  sample->add_option("--out_dir", sample_args.out_dir, "Write <layer>.npy files here");
+  sample->add_option("--npz", sample_args.npz, "Write one .npz file");
+  sample->add_option("--pt", sample_args.pt, "Write one .pt file (torch.load)");
+
+  hnet::cli::ClassifyArgs classify_args;
+  CLI::App* classify = app.add_subcommand("classify", "Classify images with an ensemble");
+  classify->add_option("--images", classify_args.images, "IDX(.gz) file or PNG files")
+      ->required();
+  classify->add_option("--labels", classify_args.labels, "IDX(.gz) labels: report accuracy");
+  classify->add_option("-k,--ensemble_size", classify_args.ensemble_size, "Members")
+      ->capture_default_str();
+  classify->add_option("--seed", classify_args.seed, "Noise seed")->capture_default_str();
+  classify->add_option("--rule", classify_args.rule, "mean, vote or confident")
+      ->capture_default_str();
+  classify->add_option("--limit", classify_args.limit, "Use the first N inputs (0: all)");
+  classify->add_option("--batch", classify_args.batch, "Inputs per request")
+      ->capture_default_str();
+  classify->add_option("--show", classify_args.show, "Predictions to print")
+      ->capture_default_str();
+
+  hnet::cli::PathArgs path_args;
+  CLI::App* path = app.add_subcommand("path", "Accuracy along paths between two networks");
+  path->add_option("--start_seed", path_args.start_seed, "Seed of the first network")
+      ->capture_default_str();
+  path->add_option("--end_seed", path_args.end_seed, "Seed of the second network")
+      ->capture_default_str();
+  path->add_option("--points", path_args.points, "Points, endpoints included")
+      ->capture_default_str();
+  path->add_option("--mode", path_args.mode, "both, direct or interpolated")
+      ->capture_default_str();
+  path->add_option("--images", path_args.images, "IDX(.gz) inputs (default: server's split)");
+  path->add_option("--labels", path_args.labels, "IDX(.gz) labels of --images");
+  path->add_option("--limit", path_args.limit, "Use the first N inputs (0: all)");
+  path->add_option("--csv", path_args.csv, "Write t,direct_accuracy,interpolated_accuracy");
+  CLI11_PARSE(app, argc, argv);
+
+  hnet::client::ClientOptions options;
+  options.addresses = servers;
+  if (options.addresses.empty()) {
+    options.addresses = {env_server != nullptr && *env_server ? env_server : "localhost:50051"};
+  }
+  options.deadline = absl::Seconds(deadline_s);
+  options.max_attempts = max_attempts;
+  absl::StatusOr<std::unique_ptr<hnet::client::Client>> client =
+      hnet::client::Client::Connect(options);
+  if (!client.ok()) return Fail(client.status());
+
+  if (info->parsed()) {
+    absl::Status s = hnet::cli::RunInfo(**client, model, std::cout);
+    return s.ok() ? 0 : Fail(s);
+  }
+  absl::StatusOr<std::string> resolved = hnet::cli::ResolveModel(**client, model);
+  if (!resolved.ok()) return Fail(resolved.status());
+  absl::Status s;
+  if (sample->parsed()) s = hnet::cli::RunSample(**client, *resolved, sample_args, std::cout);
+  if (classify->parsed()) {
+    s = hnet::cli::RunClassify(**client, *resolved, classify_args, std::cout);
+  }
+  if (path->parsed()) s = hnet::cli::RunPath(**client, *resolved, path_args, std::cout);
+  return s.ok() ? 0 : Fail(s);
+}

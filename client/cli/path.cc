@@ -1,0 +1,63 @@
+// `hnet path`: accuracy along direct and interpolated paths between two networks.
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "client/cli/commands.h"
+#include "client/cli/inputs.h"
+#include "client/file_io.h"
+
+namespace hnet::cli {
+namespace {
+
+absl::StatusOr<client::PathMode> ParseMode(const std::string& mode) {
+  if (mode == "both") return client::PathMode::kBoth;
+  if (mode == "direct") return client::PathMode::kDirect;
+  if (mode == "interpolated") return client::PathMode::kInterpolated;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--mode: '", mode, "' is not both, direct or interpolated"));
+}
+
+}  // namespace
+
+absl::Status RunPath(const client::Client& client, const std::string& model,
+                     const PathArgs& args, std::ostream& out) {
+  client::PathOptions options;
+  absl::StatusOr<client::PathMode> mode = ParseMode(args.mode);
+  if (!mode.ok()) return mode.status();
+  options.mode = *mode;
+  options.start = client::Noise::FromSeed(args.start_seed);
+  options.end = client::Noise::FromSeed(args.end_seed);
+  options.points = args.points;
+  if (args.images.empty() != args.labels.empty()) {
+    return absl::InvalidArgumentError("--labels: give --images and --labels together");
+  }
+  if (!args.images.empty()) {
+    absl::StatusOr<client::Tensor> images = LoadImages({args.images});
+    if (!images.ok()) return images.status();
+    absl::StatusOr<client::Tensor> labels = LoadLabels(args.labels);
+    if (!labels.ok()) return labels.status();
+    options.inputs = Head(*images, args.limit);
+    options.labels = Head(*labels, args.limit);
+  }
+  absl::StatusOr<client::PathResult> result = client.InterpolatePath(model, options);
+  if (!result.ok()) return result.status();
+
+  out << absl::StrFormat("model %s: seed %d -> seed %d, %d inputs\n", model, args.start_seed,
+                         args.end_seed, result->evaluated_inputs);
+  out << absl::StrFormat("%8s %10s %13s\n", "t", "direct", "interpolated");
+  std::ostringstream csv;
+  csv << "t,direct_accuracy,interpolated_accuracy\n";
+  for (const client::PathPoint& p : result->points) {
+    out << absl::StrFormat("%8.4f %10.4f %13.4f\n", p.t, p.direct_accuracy,
+                           p.interpolated_accuracy);
+    csv << absl::StrFormat("%.6g,%.6g,%.6g\n", p.t, p.direct_accuracy, p.interpolated_accuracy);
+  }
+  if (!args.csv.empty()) {
+    if (absl::Status s = client::WriteFile(args.csv, csv.str()); !s.ok()) return s;
+    out << "wrote " << args.csv << "\n";
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace hnet::cli

@@ -1,0 +1,77 @@
+#include "client/client.h"
+
+#include "client/internal/channel.h"
+#include "client/internal/client_impl.h"
+#include "client/internal/convert.h"
+
+namespace hnet::client {
+
+using hnet::v1::HyperNet;
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
+  if (absl::Status s = ValidateClientOptions(options); !s.ok()) return s;
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = internal::MakeChannel(options);
+  if (!channel.ok()) return channel.status();
+  return std::unique_ptr<Client>(
+      new Client(std::make_unique<Impl>(options, *std::move(channel))));
+}
+
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+// Async tasks call back into this client: let them finish while it is whole.
+Client::~Client() { impl_->pool().Join(); }
+
+const ClientOptions& Client::options() const { return impl_->options(); }
+
+absl::StatusOr<std::vector<ModelInfo>> Client::ListModels() const {
+  hnet::v1::ListModelsResponse response;
+  absl::Status s = impl_->Unary(&HyperNet::Stub::ListModels, hnet::v1::ListModelsRequest(),
+                                &response);
+  if (!s.ok()) return s;
+  std::vector<ModelInfo> models;
+  for (const hnet::v1::ModelInfo& model : response.models()) {
+    models.push_back(internal::FromProto(model));
+  }
+  return models;
+}
+
+absl::StatusOr<ModelInfo> Client::GetModelInfo(absl::string_view model) const {
+  hnet::v1::GetModelInfoRequest request;
+  request.set_model(std::string(model));
+  hnet::v1::ModelInfo response;
+  absl::Status s = impl_->Unary(&HyperNet::Stub::GetModelInfo, request, &response);
+  if (!s.ok()) return s;
+  return internal::FromProto(response);
+}
+
+absl::StatusOr<SampleResult> Client::SampleWeights(absl::string_view model,
+                                                   const SampleOptions& options) const {
+  if (absl::Status s = ValidateSampleOptions(options); !s.ok()) return s;
+  hnet::v1::SampleWeightsResponse response;
+  absl::Status s = impl_->Unary(&HyperNet::Stub::SampleWeights,
+                                internal::MakeSampleRequest(model, options), &response);
+  if (!s.ok()) return s;
+  return internal::FromProto(response);
+}
+
+absl::StatusOr<ClassifyResult> Client::Classify(absl::string_view model, const Tensor& inputs,
+                                                const ClassifyOptions& options) const {
+  if (absl::Status s = ValidateClassifyOptions(inputs, options); !s.ok()) return s;
+  hnet::v1::ClassifyResponse response;
+  absl::Status s = impl_->Unary(&HyperNet::Stub::Classify,
+                                internal::MakeClassifyRequest(model, inputs, options), &response);
+  if (!s.ok()) return s;
+  return internal::FromProto(response);
+}
+
+absl::StatusOr<PathResult> Client::InterpolatePath(absl::string_view model,
+                                                   const PathOptions& options) const {
+  if (absl::Status s = ValidatePathOptions(options); !s.ok()) return s;
+  hnet::v1::InterpolatePathResponse response;
+  absl::Status s = impl_->Unary(&HyperNet::Stub::InterpolatePath,
+                                internal::MakePathRequest(model, options), &response);
+  if (!s.ok()) return s;
+  return internal::FromProto(response);
+}
+
+}  // namespace hnet::client

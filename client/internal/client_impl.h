@@ -1,0 +1,52 @@
+// Client::Impl, shared by client.cc and client_stream.cc (internal: uses gRPC types).
+#ifndef HNET_CLIENT_INTERNAL_CLIENT_IMPL_H_
+#define HNET_CLIENT_INTERNAL_CLIENT_IMPL_H_
+
+#include <grpcpp/channel.h>
+
+#include <memory>
+
+#include "absl/time/clock.h"
+#include "client/client.h"
+#include "client/internal/retry.h"
+#include "client/internal/status_conversion.h"
+#include "client/internal/thread_pool.h"
+#include "hnet/v1/service.grpc.pb.h"
+
+namespace hnet::client {
+
+class Client::Impl {
+ public:
+  Impl(ClientOptions options, std::shared_ptr<grpc::Channel> channel)
+      : options_(std::move(options)),
+        channel_(std::move(channel)),
+        stub_(hnet::v1::HyperNet::NewStub(channel_)),
+        pool_(options_.async_threads) {}
+
+  const ClientOptions& options() const { return options_; }
+  hnet::v1::HyperNet::Stub& stub() const { return *stub_; }
+  internal::ThreadPool& pool() const { return pool_; }
+
+  // Runs a unary `method` of the stub with retries and the call deadline.
+  template <typename Request, typename Response>
+  absl::Status Unary(grpc::Status (hnet::v1::HyperNet::Stub::*method)(
+                         grpc::ClientContext*, const Request&, Response*),
+                     const Request& request, Response* response) const {
+    const absl::Time deadline = absl::Now() + options_.deadline;
+    return internal::FromGrpcStatus(internal::CallWithRetry(
+        options_, deadline, [&](grpc::ClientContext* context, bool*) {
+          response->Clear();
+          return (stub_.get()->*method)(context, request, response);
+        }));
+  }
+
+ private:
+  const ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<hnet::v1::HyperNet::Stub> stub_;
+  mutable internal::ThreadPool pool_;  // last: joined before the stub goes away
+};
+
+}  // namespace hnet::client
+
+#endif  // HNET_CLIENT_INTERNAL_CLIENT_IMPL_H_

@@ -1,0 +1,150 @@
+// hnet.v1 response messages -> plain result structs.
+#include "absl/strings/str_cat.h"
+#include "client/internal/convert.h"
+
+namespace hnet::client::internal {
+namespace {
+
+absl::StatusOr<std::vector<Layer>> LayersFromProto(
+    const google::protobuf::RepeatedPtrField<hnet::v1::LayerWeights>& layers,
+    absl::string_view field) {
+  std::vector<Layer> out;
+  out.reserve(layers.size());
+  for (int i = 0; i < layers.size(); ++i) {
+    absl::StatusOr<Tensor> weights =
+        FromProto(layers[i].weights(), absl::StrCat(field, "[", i, "].weights"));
+    if (!weights.ok()) return weights.status();
+    out.push_back(Layer{layers[i].name(), *std::move(weights)});
+  }
+  return out;
+}
+
+TargetSpec FromProto(const hnet::v1::TargetSpec& proto) {
+  TargetSpec spec{proto.name(), proto.input_channels(), proto.input_height(),
+                  proto.input_width(), {}};
+  for (const hnet::v1::LayerSpec& layer : proto.layers()) {
+    LayerSpec out;
+    if (layer.has_conv()) {
+      out.kind = LayerSpec::Kind::kConv;
+      out.filters = layer.conv().filters();
+      out.kernel = layer.conv().kernel();
+      out.pool = layer.conv().pool();
+    } else if (layer.has_dense()) {
+      out.kind = LayerSpec::Kind::kDense;
+      out.units = layer.dense().units();
+    }
+    spec.layers.push_back(out);
+  }
+  return spec;
+}
+
+ValidationMetrics FromProto(const hnet::v1::ValidationMetrics& p) {
+  return ValidationMetrics{p.step(),
+                           p.networks(),
+                           p.mean_accuracy(),
+                           p.min_accuracy(),
+                           p.max_accuracy(),
+                           p.std_accuracy(),
+                           p.majority_vote_accuracy(),
+                           p.mean_probability_accuracy(),
+                           p.most_confident_accuracy(),
+                           p.entropy(),
+                           p.cross_entropy()};
+}
+
+}  // namespace
+
+absl::StatusOr<Tensor> FromProto(const hnet::v1::TensorProto& proto, absl::string_view field) {
+  Tensor tensor;
+  tensor.dtype = static_cast<DType>(proto.dtype());
+  tensor.shape.assign(proto.shape().begin(), proto.shape().end());
+  tensor.bytes = proto.data();
+  if (IsUnset(tensor)) return tensor;
+  if (absl::Status s = ValidateTensor(tensor, field); !s.ok()) {
+    return absl::InternalError(absl::StrCat("malformed response: ", s.message()));
+  }
+  return tensor;
+}
+
+ModelInfo FromProto(const hnet::v1::ModelInfo& proto) {
+  ModelInfo info;
+  info.name = proto.name();
+  info.version = proto.version();
+  info.target = FromProto(proto.target());
+  for (const hnet::v1::LayerInfo& layer : proto.layers()) {
+    info.layers.push_back(LayerInfo{layer.name(), layer.kind(),
+                                    {layer.shape().begin(), layer.shape().end()},
+                                    layer.weight_count()});
+  }
+  info.weight_count = proto.weight_count();
+  info.z_dim = proto.z_dim();
+  const int dist = static_cast<int>(proto.z_distribution());
+  info.z_distribution =
+      dist >= 0 && dist <= 2 ? static_cast<ZDistribution>(dist) : ZDistribution::kUnspecified;
+  info.lambda = proto.lambda();
+  info.step = proto.step();
+  info.validation = FromProto(proto.validation());
+  info.device = proto.device();
+  info.parameter_count = proto.parameter_count();
+  return info;
+}
+
+absl::StatusOr<SampleResult> FromProto(const hnet::v1::SampleWeightsResponse& proto) {
+  SampleResult result;
+  absl::StatusOr<Tensor> z = FromProto(proto.z(), "z");
+  if (!z.ok()) return z.status();
+  result.z = *std::move(z);
+  absl::StatusOr<std::vector<Layer>> layers = LayersFromProto(proto.layers(), "layers");
+  if (!layers.ok()) return layers.status();
+  result.layers = *std::move(layers);
+  return result;
+}
+
+absl::StatusOr<GeneratedNetwork> FromProto(const hnet::v1::GeneratedNetwork& proto) {
+  GeneratedNetwork network;
+  network.index = proto.index();
+  absl::StatusOr<Tensor> z = FromProto(proto.z(), "z");
+  if (!z.ok()) return z.status();
+  network.z = *std::move(z);
+  absl::StatusOr<std::vector<Layer>> layers = LayersFromProto(proto.layers(), "layers");
+  if (!layers.ok()) return layers.status();
+  network.layers = *std::move(layers);
+  return network;
+}
+
+absl::StatusOr<ClassifyResult> FromProto(const hnet::v1::ClassifyResponse& proto) {
+  ClassifyResult result;
+  for (const hnet::v1::Prediction& p : proto.predictions()) {
+    result.predictions.push_back(
+        Prediction{p.predicted_class(),
+                   {p.probabilities().begin(), p.probabilities().end()},
+                   {p.votes().begin(), p.votes().end()},
+                   p.agreement(),
+                   p.predictive_entropy(),
+                   p.mutual_information()});
+  }
+  absl::StatusOr<Tensor> members = FromProto(proto.member_predictions(), "member_predictions");
+  if (!members.ok()) return members.status();
+  result.member_predictions = *std::move(members);
+  return result;
+}
+
+absl::StatusOr<PathResult> FromProto(const hnet::v1::InterpolatePathResponse& proto) {
+  PathResult result;
+  result.evaluated_inputs = proto.evaluated_inputs();
+  for (int i = 0; i < proto.points_size(); ++i) {
+    const hnet::v1::PathPoint& p = proto.points(i);
+    PathPoint point{p.t(), p.direct_accuracy(), p.interpolated_accuracy(), {}, {}};
+    auto direct = LayersFromProto(p.direct_weights(), absl::StrCat("points[", i, "].direct"));
+    if (!direct.ok()) return direct.status();
+    auto interpolated =
+        LayersFromProto(p.interpolated_weights(), absl::StrCat("points[", i, "].interpolated"));
+    if (!interpolated.ok()) return interpolated.status();
+    point.direct_weights = *std::move(direct);
+    point.interpolated_weights = *std::move(interpolated);
+    result.points.push_back(std::move(point));
+  }
+  return result;
+}
+
+}  // namespace hnet::client::internal

@@ -1,0 +1,107 @@
+// Options of the client and of each call, with their validation. Validation errors are
+// INVALID_ARGUMENT and name the offending field, e.g. "SampleOptions.n: ...".
+#ifndef HNET_CLIENT_OPTIONS_H_
+#define HNET_CLIENT_OPTIONS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "client/tensor.h"
+
+namespace hnet::client {
+
+// Transport security. Disabled by default (plaintext); when enabled, server certificates are
+// checked against `root_certificates_pem` (empty: the system roots) and the client presents
+// `certificate_chain_pem` / `private_key_pem` if both are set (mutual TLS).
+struct TlsOptions {
+  bool enabled = false;
+  std::string root_certificates_pem;
+  std::string certificate_chain_pem;
+  std::string private_key_pem;
+};
+
+struct ClientOptions {
+  // One gRPC target ("host:port", or any gRPC URI such as "unix:/path", "dns:///h:p"), or
+  // several "host:port" addresses over which calls are balanced round-robin.
+  std::vector<std::string> addresses;
+  // Budget of one call, retries included.
+  absl::Duration deadline = absl::Seconds(30);
+  // Largest message sent or received.
+  int64_t max_message_bytes = int64_t{64} << 20;
+  // Attempts per call when the server answers UNAVAILABLE (1 = no retry); waits between
+  // attempts grow from initial_backoff by backoff_multiplier up to max_backoff (+-20% jitter).
+  int max_attempts = 4;
+  absl::Duration initial_backoff = absl::Milliseconds(100);
+  double backoff_multiplier = 2.0;
+  absl::Duration max_backoff = absl::Seconds(2);
+  // Worker threads running the *Async calls.
+  int async_threads = 2;
+  TlsOptions tls;
+};
+
+// Where noise vectors come from: a seed (the server draws them deterministically) or explicit
+// vectors z (float32). Neither set: the server's default.
+struct Noise {
+  std::optional<uint64_t> seed;
+  std::optional<Tensor> z;
+
+  // Noise drawn by the server from `seed`.
+  static Noise FromSeed(uint64_t seed);
+  // Explicit noise vectors.
+  static Noise FromZ(Tensor z);
+};
+
+struct SampleOptions {
+  int32_t n = 1;                   // networks; ignored when noise.z is set
+  Noise noise;                     // z: [n, z_dim] float32
+  bool gauge_fixed = false;        // scale and logits-bias gauge
+  bool permutation_gauge = false;  // also sort filters; requires gauge_fixed
+  bool return_z = false;
+};
+
+enum class EnsembleRule { kMeanProbability = 2, kMajorityVote = 1, kMostConfident = 3 };
+
+struct ClassifyOptions {
+  int32_t ensemble_size = 10;  // K; ignored when noise.z is set
+  Noise noise;                 // z: [K, z_dim] float32
+  EnsembleRule rule = EnsembleRule::kMeanProbability;
+  bool return_members = false;
+};
+
+enum class PathMode { kBoth = 3, kDirect = 1, kInterpolated = 2 };
+
+struct PathOptions {
+  Noise start;          // a seed or one z ([z_dim] or [1, z_dim])
+  Noise end;
+  int32_t points = 11;  // endpoints included, >= 2
+  PathMode mode = PathMode::kBoth;
+  Tensor inputs;        // optional labelled inputs; unset: the server's evaluation split
+  Tensor labels;        // [N] int32/int64; set exactly when inputs are set
+  bool return_weights = false;
+};
+
+// OK when the client options are usable.
+absl::Status ValidateClientOptions(const ClientOptions& options);
+
+// OK when `noise` is empty, a seed, or a well-formed float32 z of rank `z_rank` (or, when
+// z_rank is 1, [1, z_dim]). `field` prefixes errors.
+absl::Status ValidateNoise(const Noise& noise, absl::string_view field, int z_rank);
+
+// OK when a SampleWeights/StreamWeights call with `options` is well-formed.
+absl::Status ValidateSampleOptions(const SampleOptions& options);
+
+// OK when `inputs` are uint8/float32 images [N, H, W] or [N, C, H, W] and `options` are
+// well-formed.
+absl::Status ValidateClassifyOptions(const Tensor& inputs, const ClassifyOptions& options);
+
+// OK when an InterpolatePath call with `options` is well-formed.
+absl::Status ValidatePathOptions(const PathOptions& options);
+
+}  // namespace hnet::client
+
+#endif  // HNET_CLIENT_OPTIONS_H_

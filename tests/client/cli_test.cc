@@ -1,0 +1,157 @@
+// The `hnet` CLI commands against a fake server.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "client/cli/commands.h"
+#include "client/cli/inputs.h"
+#include "client/file_io.h"
+#include "client/npy.h"
+#include "tests/client/fake_server.h"
+#include "tests/client/python_util.h"
+
+namespace hnet::cli {
+namespace {
+
+using client::testing::FakeServer;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    client::ClientOptions options;
+    options.addresses = {server_.address()};
+    client_ = *client::Client::Connect(options);
+    dir_ = client::testing::UniqueTempPath("cli");
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Writes an IDX file of `type` with `dims` and raw big-endian `data`.
+  std::string WriteIdx(const std::string& name, uint8_t type, std::vector<uint32_t> dims,
+                       const std::string& data) {
+    std::string bytes = {0, 0, static_cast<char>(type), static_cast<char>(dims.size())};
+    for (uint32_t d : dims) {
+      for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(d >> shift));
+    }
+    const std::string path = dir_ + "/" + name;
+    EXPECT_TRUE(client::WriteFile(path, bytes + data).ok());
+    return path;
+  }
+
+  FakeServer server_{"mnist"};
+  std::unique_ptr<client::Client> client_;
+  std::string dir_;
+};
+
+TEST_F(CliTest, ResolvesTheOnlyModel) {
+  EXPECT_EQ(*ResolveModel(*client_, ""), "mnist");
+  EXPECT_EQ(*ResolveModel(*client_, "other"), "other");
+}
+
+TEST_F(CliTest, InfoPrintsTheModel) {
+  std::ostringstream out;
+  ASSERT_TRUE(RunInfo(*client_, "mnist", out).ok());
+  EXPECT_NE(out.str().find("model mnist (version deadbeef) on cpu"), std::string::npos);
+  EXPECT_NE(out.str().find("layer0"), std::string::npos);
+  EXPECT_EQ(RunInfo(*client_, "nope", out).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(CliTest, SampleWritesNpyNpzAndPt) {
+  SampleArgs args;
+  args.n = 2;
+  args.seed = 3;
+  args.return_z = true;
+  args.out_dir = dir_ + "/layers";
+  args.npz = dir_ + "/w.npz";
+  args.pt = dir_ + "/w.pt";
+  std::ostringstream out;
+  absl::Status s = RunSample(*client_, "mnist", args, out);
+  ASSERT_TRUE(s.ok()) << s;
+  absl::StatusOr<client::Tensor> layer0 = client::ReadNpy(args.out_dir + "/layer0.npy");
+  ASSERT_TRUE(layer0.ok()) << layer0.status();
+  EXPECT_EQ(layer0->shape, (std::vector<int64_t>{2, 2, 3}));
+  EXPECT_TRUE(std::filesystem::exists(args.out_dir + "/z.npy"));
+  if (!client::testing::PythonHas("torch")) GTEST_SKIP() << "no torch for /usr/bin/python3";
+  EXPECT_EQ(client::testing::RunPython(R"PY(
+import torch, numpy as np
+d = torch.load(')PY" + args.pt + R"PY(')
+assert list(d) == ['layer0', 'layer1', 'z'], list(d)
+assert tuple(d['layer0'].shape) == (2, 2, 3)
+assert d['layer1'][1, 0, 2].item() == 3000 + 10 + 1 + 2 / 8
+n = np.load(')PY" + args.npz + R"PY(')
+assert (n['layer0'] == d['layer0'].numpy()).all()
+)PY"), 0);
+}
+
+TEST_F(CliTest, SampleRejectsSeedWithZ) {
+  SampleArgs args;
+  args.seed = 1;
+  args.z_file = dir_ + "/z.npy";
+  std::ostringstream out;
+  EXPECT_EQ(RunSample(*client_, "mnist", args, out).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CliTest, ClassifyReportsAccuracy) {
+  ClassifyArgs args;
+  args.images = {WriteIdx("images", 0x08, {4, 2, 2}, std::string(16, '\x10'))};
+  args.labels = WriteIdx("labels", 0x08, {4}, std::string("\x00\x09\x02\x07", 4));
+  args.batch = 3;  // two requests
+  std::ostringstream out;
+  absl::Status s = RunClassify(*client_, "mnist", args, out);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_NE(out.str().find("accuracy 0.5000 (2/4)"), std::string::npos) << out.str();
+  EXPECT_EQ(server_.service().calls.load(), 2);
+}
+
+TEST_F(CliTest, ClassifyNamesBadRule) {
+  ClassifyArgs args;
+  args.images = {"unused"};
+  args.rule = "median";
+  std::ostringstream out;
+  EXPECT_NE(RunClassify(*client_, "mnist", args, out).message().find("--rule"),
+            std::string::npos);
+}
+
+TEST_F(CliTest, PathWritesCsv) {
+  PathArgs args;
+  args.points = 3;
+  args.csv = dir_ + "/path.csv";
+  std::ostringstream out;
+  ASSERT_TRUE(RunPath(*client_, "mnist", args, out).ok());
+  EXPECT_EQ(*client::ReadFile(args.csv),
+            "t,direct_accuracy,interpolated_accuracy\n0,1,0.75\n0.5,0.75,0.75\n1,0.5,0.75\n");
+}
+
+TEST_F(CliTest, GzipIsReadTransparently) {
+  const std::string plain = WriteIdx("plain", 0x08, {2}, "ab");
+  const std::string gz = dir_ + "/labels.gz";
+  ASSERT_EQ(std::system(("gzip -c " + plain + " > " + gz).c_str()), 0);
+  absl::StatusOr<client::Tensor> labels = LoadLabels(gz);
+  ASSERT_TRUE(labels.ok()) << labels.status();
+  EXPECT_EQ(*client::ToVector<int64_t>(*labels), (std::vector<int64_t>{'a', 'b'}));
+}
+
+TEST_F(CliTest, PngFilesAreStacked) {
+  // A 3x2 8-bit grayscale PNG with pixels 0, 10, ..., 50.
+  const std::string png(
+      "\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x03"
+      "\x00\x00\x00\x02\x08\x00\x00\x00\x00\xb8\x1f\x39\xc6\x00\x00\x00\x10\x49\x44\x41"
+      "\x54\x78\x9c\x63\x60\xe0\x12\x61\x90\xd3\x30\x02\x00\x01\x84\x00\x97\x00\x76\x44"
+      "\x62\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82",
+      73);
+  const std::string path = dir_ + "/digit.png";
+  ASSERT_TRUE(client::WriteFile(path, png).ok());
+  absl::StatusOr<client::Tensor> images = LoadImages({path, path});
+#ifdef HNET_CLI_HAVE_PNG
+  ASSERT_TRUE(images.ok()) << images.status();
+  EXPECT_EQ(images->shape, (std::vector<int64_t>{2, 2, 3}));
+  EXPECT_EQ((*client::ToVector<uint8_t>(*images))[11], 50);
+#else
+  EXPECT_EQ(images.status().code(), absl::StatusCode::kUnimplemented);
+#endif
+  EXPECT_EQ(LoadImages({dir_ + "/missing.png"}).status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace hnet::cli

@@ -1,0 +1,126 @@
+// Client retries, deadlines, round-robin and async calls against fake servers.
+#include <gtest/gtest.h>
+
+#include "client/client.h"
+#include "tests/client/fake_server.h"
+
+namespace hnet::client {
+namespace {
+
+using testing::FakeServer;
+
+ClientOptions FastOptions(std::vector<std::string> addresses) {
+  ClientOptions options;
+  options.addresses = std::move(addresses);
+  options.deadline = absl::Seconds(10);
+  options.initial_backoff = absl::Milliseconds(5);
+  options.max_backoff = absl::Milliseconds(20);
+  return options;
+}
+
+TEST(ClientResilienceTest, RetriesUnavailableThenSucceeds) {
+  FakeServer server;
+  server.service().unavailable_first = 2;
+  auto client = *Client::Connect(FastOptions({server.address()}));
+  absl::StatusOr<std::vector<ModelInfo>> models = client->ListModels();
+  EXPECT_TRUE(models.ok()) << models.status();
+  EXPECT_EQ(server.service().calls.load(), 3);
+}
+
+TEST(ClientResilienceTest, GivesUpAfterMaxAttemptsWithServerMessage) {
+  FakeServer server;
+  server.service().unavailable_first = 10;
+  ClientOptions options = FastOptions({server.address()});
+  options.max_attempts = 2;
+  auto client = *Client::Connect(options);
+  absl::StatusOr<std::vector<ModelInfo>> models = client->ListModels();
+  EXPECT_EQ(models.status(), absl::UnavailableError("fake fake warming up"));
+  EXPECT_EQ(server.service().calls.load(), 2);
+}
+
+TEST(ClientResilienceTest, NoServerIsUnavailable) {
+  ClientOptions options = FastOptions({"127.0.0.1:1"});
+  options.max_attempts = 2;
+  auto client = *Client::Connect(options);
+  EXPECT_EQ(client->ListModels().status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(ClientResilienceTest, DeadlineExceeded) {
+  FakeServer server;
+  server.service().delay = absl::Seconds(5);
+  ClientOptions options = FastOptions({server.address()});
+  options.deadline = absl::Milliseconds(200);
+  auto client = *Client::Connect(options);
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(client->ListModels().status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+}
+
+TEST(ClientResilienceTest, RoundRobinReachesBothServers) {
+  FakeServer a("a"), b("b");
+  auto client = *Client::Connect(FastOptions({a.address(), b.address()}));
+  for (int i = 0; i < 200 && (a.service().calls == 0 || b.service().calls == 0); ++i) {
+    ASSERT_TRUE(client->ListModels().ok());
+  }
+  EXPECT_GT(a.service().calls.load(), 0);
+  EXPECT_GT(b.service().calls.load(), 0);
+}
+
+TEST(ClientResilienceTest, DeadServerInListIsSkipped) {
+  FakeServer live;
+  auto client = *Client::Connect(FastOptions({"127.0.0.1:1", live.address()}));
+  for (int i = 0; i < 10; ++i) {
+    absl::StatusOr<std::vector<ModelInfo>> models = client->ListModels();
+    ASSERT_TRUE(models.ok()) << models.status();
+  }
+  EXPECT_EQ(live.service().calls.load(), 10);
+}
+
+TEST(ClientResilienceTest, AsyncCallsRunConcurrently) {
+  FakeServer server;
+  server.service().delay = absl::Milliseconds(300);
+  ClientOptions options = FastOptions({server.address()});
+  options.async_threads = 4;
+  auto client = *Client::Connect(options);
+  std::vector<uint8_t> pixels(3 * 4, 0);
+  Tensor inputs = *MakeUint8(pixels, {3, 2, 2});
+  const absl::Time start = absl::Now();
+  std::vector<std::future<absl::StatusOr<ClassifyResult>>> futures;
+  for (int i = 0; i < 4; ++i) futures.push_back(client->ClassifyAsync("fake", inputs, {}));
+  std::future<absl::StatusOr<SampleResult>> sample = client->SampleWeightsAsync("fake", {});
+  for (auto& f : futures) {
+    absl::StatusOr<ClassifyResult> result = f.get();
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->predictions.size(), 3u);
+  }
+  EXPECT_TRUE(sample.get().ok());
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(1100));  // not 5 x 300 ms in sequence
+}
+
+TEST(ClientResilienceTest, DestructionWaitsForAsyncCalls) {
+  FakeServer server;
+  server.service().delay = absl::Milliseconds(100);
+  std::future<absl::StatusOr<SampleResult>> pending;
+  {
+    auto client = *Client::Connect(FastOptions({server.address()}));
+    pending = client->SampleWeightsAsync("fake", {});
+  }
+  EXPECT_TRUE(pending.get().ok());
+}
+
+TEST(ClientResilienceTest, ClientIsSharedAcrossThreads) {
+  FakeServer server;
+  auto client = *Client::Connect(FastOptions({server.address()}));
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) ok += client->GetModelInfo("fake").ok();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 40);
+}
+
+}  // namespace
+}  // namespace hnet::client
