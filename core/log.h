@@ -25,8 +25,9 @@ void Debug(spdlog::format_string_t<Args...> fmt, Args&&... args) {
   spdlog::debug(fmt, std::forward<Args>(args)...);
 }
 
-// Sets the global level from "debug", "info", "warn" or "error"; unknown names mean info.
-void SetLevel(absl::string_view level);
+// Sends log lines to stderr (stdout stays for program output) and sets the level from
+// "debug", "info", "warn" or "error"; unknown names mean info. Call once from main().
+void Init(absl::string_view level);
 
 }  // namespace hnet::log
 

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   app.add_flag("--no_progress", no_progress, "Do not draw the progress bar");
   app.add_flag("--no_final_test", no_final_test, "Skip the test-set report at the end");
   CLI11_PARSE(app, argc, argv);
-  hnet::log::SetLevel(log_level);
+  hnet::log::Init(log_level);
 
   hnet::v1::TrainingConfig config;
   if (!resume.empty()) {

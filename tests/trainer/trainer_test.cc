@@ -40,24 +40,30 @@ class TrainerTest : public ::testing::Test {
 };
 
 TEST_F(TrainerTest, ShortMnistRunClearlyLearns) {
+  // The paper's settings for 300 steps (about 2 minutes on 2 cores): the networks start at
+  // chance and escape it after ~100 steps.
   TrainerOptions options;
-  options.config = SmallMnist(150);
-  options.config.mutable_eval()->set_every_steps(150);
-  options.out_path = (dir_ / "small.hnet").string();
+  options.config = core::WithDefaults(core::LoadConfig("mnist").value());
+  options.config.set_steps(300);
+  options.config.mutable_eval()->set_every_steps(300);
+  options.config.mutable_eval()->set_checkpoint_every(0);
+  options.config.mutable_eval()->set_networks(20);
+  options.out_path = (dir_ / "short.hnet").string();
   options.final_test = false;
   std::vector<double> ce;
   options.on_step = [&](const StepStats& s) { ce.push_back(s.cross_entropy); };
   auto result = Train(options);
   ASSERT_TRUE(result.ok()) << result.status();
-  ASSERT_EQ(ce.size(), 150u);
+  ASSERT_EQ(ce.size(), 300u);
   EXPECT_GT(ce.front(), 2.0);  // Chance level is log(10) = 2.3.
+  EXPECT_LT(ce.back(), 1.0);
   // Generated networks are far above chance (10 %) on held-out validation images.
-  EXPECT_GT(result->validation.mean_accuracy(), 0.6) << result->validation.DebugString();
-  EXPECT_GT(result->validation.majority_vote_accuracy(), 0.6);
+  EXPECT_GT(result->validation.mean_accuracy(), 0.5) << result->validation.DebugString();
+  EXPECT_GT(result->validation.majority_vote_accuracy(), 0.5);
   auto ckpt = core::ReadCheckpoint(options.out_path);
   ASSERT_TRUE(ckpt.ok()) << ckpt.status();
-  EXPECT_EQ(ckpt->step(), 150);
-  EXPECT_NEAR(ckpt->last_validation().mean_accuracy(), result->validation.mean_accuracy(), 0);
+  EXPECT_EQ(ckpt->step(), 300);
+  EXPECT_EQ(ckpt->last_validation().mean_accuracy(), result->validation.mean_accuracy());
 }
 
 TEST_F(TrainerTest, ResumeReproducesUninterruptedRun) {

@@ -1,0 +1,30 @@
+#include "server/call_log.h"
+
+#include "absl/status/status.h"
+#include "core/log.h"
+#include "server/status_util.h"
+
+namespace hnet::server {
+
+CallLog::CallLog(absl::string_view method)
+    : method_(method), start_(std::chrono::steady_clock::now()) {}
+
+grpc::Status CallLog::Finish(const absl::Status& status) {
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+  const std::string code = absl::StatusCodeToString(status.code());
+  switch (status.code()) {
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kDataLoss:
+      log::Warn("rpc={} model={} size={} code={} latency_ms={:.1f} error=\"{}\"", method_, model_,
+                size_, code, ms, std::string(status.message()));
+      break;
+    default:
+      log::Info("rpc={} model={} size={} code={} latency_ms={:.1f}", method_, model_, size_, code,
+                ms);
+  }
+  return ToGrpcStatus(status);
+}
+
+}  // namespace hnet::server

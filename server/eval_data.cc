@@ -1,0 +1,31 @@
+#include "server/eval_data.h"
+
+#include <ATen/core/Tensor.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace hnet::server {
+
+EvaluationData::EvaluationData(std::string data_dir)
+    : data_dir_(data_dir.empty() ? core::DefaultDataDir() : std::move(data_dir)) {}
+
+absl::StatusOr<core::Split> EvaluationData::TestSplit(hnet::v1::DataConfig::Dataset dataset) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const int key = static_cast<int>(dataset);
+  if (auto it = loaded_.find(key); it != loaded_.end()) return it->second;
+  const core::DatasetKind kind = dataset == hnet::v1::DataConfig::FASHION_MNIST
+                                     ? core::DatasetKind::kFashionMnist
+                                     : core::DatasetKind::kMnist;
+  auto data = core::LoadMnist(data_dir_, kind);
+  if (!data.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no inputs were sent and the server's evaluation split is unavailable (",
+                     data.status().message(),
+                     "); send inputs and labels, or start the server with "
+                     "--data_dir pointing at the datasets"));
+  }
+  loaded_.emplace(key, data->test);
+  return data->test;
+}
+
+}  // namespace hnet::server

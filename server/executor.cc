@@ -1,0 +1,67 @@
+#include "server/executor.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace hnet::server {
+
+Executor::Executor(Options options) : options_(options) {
+  const int n = std::max(1, options_.workers);
+  workers_.reserve(n);
+  for (int i = 0; i < n; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+}
+
+Executor::~Executor() { Shutdown(); }
+
+absl::Status Executor::Submit(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return absl::UnavailableError("server is shutting down");
+    const int64_t capacity = std::max<int64_t>(1, options_.queue_capacity);
+    if (static_cast<int64_t>(queue_.size()) >= capacity) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "server busy: the work queue is full (", capacity, " tasks, --queue_capacity); retry"));
+    }
+    queue_.push_back(std::move(task));
+  }
+  cv_.notify_one();
+  return absl::OkStatus();
+}
+
+void Executor::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (std::thread& t : workers_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+int64_t Executor::queued() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<int64_t>(queue_.size());
+}
+
+void Executor::WorkerLoop() {
+  // Threads not created by LibTorch start with the OpenMP default thread count; adopt the
+  // process setting (at::set_num_threads in ConfigureRuntime), as LibTorch's own threads do.
+  at::init_num_threads();
+  for (;;) {
+    std::function<void()> task;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // Stopping and drained.
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task();
+  }
+}
+
+}  // namespace hnet::server

@@ -1,0 +1,120 @@
+// A fixed pool of worker threads with a bounded queue, where the heavy work of the server
+// (hypernetwork forwards, classification) runs; gRPC threads only wait for results.
+#ifndef HNET_SERVER_EXECUTOR_H_
+#define HNET_SERVER_EXECUTOR_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace hnet::server {
+
+// Set by the waiting side when its caller gave up; long tasks poll it between chunks.
+class Cancellation {
+ public:
+  void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<bool> cancelled_{false};
+};
+
+// Non-OK once the waiting caller should stop (cancelled call, expired deadline).
+using StopCheck = std::function<absl::Status()>;
+
+// A one-shot result handed from a worker to a waiting thread.
+template <typename T>
+class ResultSlot {
+ public:
+  // Stores the result (first call wins) and wakes the waiter.
+  void Set(absl::StatusOr<T> result) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (result_.has_value()) return;
+    result_.emplace(std::move(result));
+    cv_.notify_all();
+  }
+  // Blocks until Set() or until `stop` reports non-OK (polled every `poll`); in the latter
+  // case cancels `cancellation` and returns stop's status.
+  absl::StatusOr<T> Wait(const StopCheck& stop, Cancellation* cancellation,
+                         std::chrono::milliseconds poll = std::chrono::milliseconds(20)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, poll, [&] { return result_.has_value(); })) {
+      if (!stop) continue;
+      if (absl::Status s = stop(); !s.ok()) {
+        if (cancellation != nullptr) cancellation->Cancel();
+        return s;
+      }
+    }
+    return std::move(*result_);
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<absl::StatusOr<T>> result_;
+};
+
+class Executor {
+ public:
+  struct Options {
+    int workers = 2;              // Threads; at least 1.
+    int64_t queue_capacity = 64;  // Tasks waiting (not running) at most; at least 1.
+  };
+
+  explicit Executor(Options options);
+  ~Executor();  // Shutdown().
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  // Queues `task`. RESOURCE_EXHAUSTED when the queue is full, UNAVAILABLE after Shutdown().
+  absl::Status Submit(std::function<void()> task);
+
+  // Stops accepting tasks, runs those already queued, joins the workers. Idempotent.
+  void Shutdown();
+
+  // Tasks queued and not yet started.
+  int64_t queued() const;
+
+ private:
+  void WorkerLoop();
+
+  const Options options_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
+
+// Runs fn(cancellation) on `executor` and waits for it, honouring `stop`. The task is skipped
+// when the caller gave up before it started; fn should poll the cancellation between chunks.
+template <typename T, typename Fn>
+absl::StatusOr<T> RunOn(Executor& executor, const StopCheck& stop, Fn fn) {
+  auto slot = std::make_shared<ResultSlot<T>>();
+  auto cancellation = std::make_shared<Cancellation>();
+  absl::Status submitted = executor.Submit([slot, cancellation, fn = std::move(fn)]() mutable {
+    if (cancellation->cancelled()) {
+      slot->Set(absl::CancelledError("cancelled before it started"));
+      return;
+    }
+    slot->Set(fn(static_cast<const Cancellation&>(*cancellation)));
+  });
+  if (!submitted.ok()) return submitted;
+  return slot->Wait(stop, cancellation.get());
+}
+
+}  // namespace hnet::server
+
+#endif  // HNET_SERVER_EXECUTOR_H_

@@ -1,0 +1,44 @@
+// Noise and weights for a loaded model, computed exactly as the trainer does: z from
+// core::MakeGenerator(seed) and SampleZ on the CPU, G(z) in eval mode on the model's device.
+#ifndef HNET_SERVER_GENERATION_H_
+#define HNET_SERVER_GENERATION_H_
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "core/target_forward.h"
+#include "server/executor.h"
+#include "server/model_registry.h"
+
+namespace hnet::server {
+
+// Networks per hypernetwork pass. Every pass has exactly this many rows (the last one is
+// padded with zero noise): BLAS kernels pick different summation orders for different batch
+// sizes, so a fixed pass size makes a network's bits depend only on its z and the model (on a
+// given device type and build), not on n, its position in a request or the RPC used.
+inline constexpr int64_t kGenerationChunk = 64;
+
+// n noise vectors [n, z_dim] (float32, CPU) drawn from `seed`:
+// model.network->SampleZ(n, core::MakeGenerator(seed)).
+at::Tensor SeedNoise(const LoadedModel& model, uint64_t seed, int64_t n);
+
+struct GaugeOptions {
+  bool scale = false;        // Scale and logits-bias gauge (core::ScaleGauge).
+  bool permutation = false;  // Then the permutation gauge; requires scale.
+};
+
+// Raw or gauge-fixed weights of the networks for z [n, z_dim] float32, layer l
+// [n, F_l, S_l] on the model's device, generated kGenerationChunk networks per pass without
+// autograd. CANCELLED when `cancellation` trips between passes; INTERNAL on a LibTorch error.
+absl::StatusOr<core::WeightBatch> GenerateWeights(const LoadedModel& model, const at::Tensor& z,
+                                                  const GaugeOptions& gauge = {},
+                                                  const Cancellation* cancellation = nullptr);
+
+// Weights of network i of `batch` as per-network tensors [F_l, S_l] (views).
+core::WeightBatch SelectNetwork(const core::WeightBatch& batch, int64_t i);
+
+}  // namespace hnet::server
+
+#endif  // HNET_SERVER_GENERATION_H_

@@ -1,0 +1,41 @@
+// Tunables of hnet-server: limits, worker pool, batching and caching. Every field has a
+// default suitable for one machine; main() maps flags onto these, nothing else parses flags.
+#ifndef HNET_SERVER_OPTIONS_H_
+#define HNET_SERVER_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace hnet::server {
+
+// Request limits. Exceeding one is RESOURCE_EXHAUSTED naming the limit and its flag.
+struct Limits {
+  int64_t max_networks = 1000;           // --max_networks: per SampleWeights request.
+  int64_t max_stream_networks = 100000;  // --max_stream_networks: per StreamWeights request.
+  int64_t max_ensemble_size = 1000;      // --max_ensemble_size: K per Classify request.
+  int64_t max_inputs = 10000;            // --max_inputs: images per Classify/InterpolatePath.
+  int64_t max_path_points = 1000;        // --max_path_points: points per InterpolatePath.
+  int64_t max_message_bytes = 64 << 20;  // --max_message_mb: any request or response message.
+};
+
+// Dynamic batching of Classify requests that share model and noise (seed and K).
+struct BatchingOptions {
+  int64_t max_batch_inputs = 1024;  // --max_batch_inputs: flush a batch at this many images.
+  int64_t batch_delay_ms = 2;       // --batch_delay_ms: longest wait for more requests.
+  int64_t weight_cache_mb = 256;    // --weight_cache_mb: LRU of generated ensemble weights.
+};
+
+struct ServerOptions {
+  std::string address = "0.0.0.0";  // --address
+  int port = 50051;                 // --port; 0 picks a free port (see Server::port()).
+  int workers = 2;                  // --workers: executor threads running the heavy work.
+  int64_t queue_capacity = 64;      // --queue_capacity: executor tasks waiting at most.
+  double drain_timeout_s = 30;      // --drain_timeout_s: grace for in-flight calls.
+  std::string data_dir;             // --data_dir: evaluation split; empty = $HNET_DATA_DIR.
+  Limits limits;
+  BatchingOptions batching;
+};
+
+}  // namespace hnet::server
+
+#endif  // HNET_SERVER_OPTIONS_H_

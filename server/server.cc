@@ -1,0 +1,97 @@
+#include "server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "core/log.h"
+
+namespace hnet::server {
+namespace {
+
+constexpr char kServiceName[] = "hnet.v1.HyperNet";
+constexpr int64_t kLingerMs = 250;
+
+void SetServing(grpc::Server* server, bool serving) {
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  if (health == nullptr) return;
+  health->SetServingStatus(serving);  // Overall ("") and every registered service.
+  health->SetServingStatus(kServiceName, serving);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const ModelRegistry> registry,
+                                                      const ServerOptions& options) {
+  std::unique_ptr<Server> s(new Server());
+  s->options_ = options;
+  s->executor_ =
+      std::make_unique<Executor>(Executor::Options{options.workers, options.queue_capacity});
+  s->cache_ = std::make_unique<WeightCache>(options.batching.weight_cache_mb << 20);
+  s->batcher_ =
+      std::make_unique<ClassifyBatcher>(s->executor_.get(), s->cache_.get(), options.batching);
+  s->eval_data_ = std::make_unique<EvaluationData>(options.data_dir);
+  s->service_ =
+      std::make_unique<HyperNetService>(std::move(registry), options.limits, s->executor_.get(),
+                                        s->batcher_.get(), s->eval_data_.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  const std::string address = absl::StrCat(options.address, ":", options.port);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &s->port_);
+  const int max_message = static_cast<int>(
+      std::min<int64_t>(options.limits.max_message_bytes, std::numeric_limits<int>::max()));
+  builder.SetMaxReceiveMessageSize(max_message);
+  builder.SetMaxSendMessageSize(max_message);
+  builder.RegisterService(s->service_.get());
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || s->port_ == 0) {
+    s->executor_->Shutdown();
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", address));
+  }
+  SetServing(s->server_.get(), true);
+  return s;
+}
+
+Server::~Server() { Shutdown(); }
+
+std::string Server::endpoint() const { return absl::StrCat(options_.address, ":", port_); }
+
+void Server::Shutdown() {
+  std::call_once(shutdown_once_, [this] {
+    if (server_ == nullptr) return;
+    using Clock = std::chrono::system_clock;
+    const auto deadline = Clock::now() + std::chrono::milliseconds(
+                                             static_cast<int64_t>(options_.drain_timeout_s * 1000));
+    SetServing(server_.get(), false);
+    service_->StartDraining();  // New calls: UNAVAILABLE.
+    while (service_->in_flight() > 0 && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    // gRPC closes connections as soon as its calls are done, which can cut off responses the
+    // client has not read yet; give finished calls a moment to be delivered.
+    std::this_thread::sleep_for(std::min<Clock::duration>(
+        std::chrono::milliseconds(kLingerMs),
+        std::max<Clock::duration>(Clock::duration::zero(), deadline - Clock::now())));
+    // No calls are left unless the drain timed out. A short deadline makes gRPC cancel those
+    // and close idle connections instead of waiting (seconds) for clients to hang up.
+    server_->Shutdown(Clock::now() + std::chrono::milliseconds(50));
+    // Every handler has returned; queued tasks see their callers gone and finish quickly.
+    executor_->Shutdown();
+    log::Info("server on {} stopped", endpoint());
+  });
+}
+
+void Server::Wait() {
+  if (server_ != nullptr) server_->Wait();
+}
+
+}  // namespace hnet::server

@@ -1,0 +1,62 @@
+// A running hnet-server: the gRPC server (HyperNet service, grpc.health.v1, reflection) with
+// its executor, Classify batcher, weight cache and evaluation data.
+#ifndef HNET_SERVER_SERVER_H_
+#define HNET_SERVER_SERVER_H_
+
+#include <grpcpp/server.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "server/classify_batcher.h"
+#include "server/eval_data.h"
+#include "server/executor.h"
+#include "server/model_registry.h"
+#include "server/options.h"
+#include "server/service.h"
+#include "server/weight_cache.h"
+
+namespace hnet::server {
+
+class Server {
+ public:
+  // Builds the service over `registry` and starts listening on options.address:options.port
+  // (port 0 picks a free one). Health reports SERVING once this returns.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      std::shared_ptr<const ModelRegistry> registry, const ServerOptions& options);
+
+  ~Server();  // Shutdown().
+
+  // The port actually listened on.
+  int port() const { return port_; }
+  // "address:port" as listened on.
+  std::string endpoint() const;
+  const ClassifyBatcher& batcher() const { return *batcher_; }
+
+  // Health NOT_SERVING, refuses new calls (UNAVAILABLE), lets in-flight calls finish for up
+  // to options.drain_timeout_s (plus a short linger so their last messages reach the
+  // clients), cancels the rest, closes the port, stops the workers. Idempotent.
+  void Shutdown();
+
+  // Blocks until Shutdown() has completed (from another thread).
+  void Wait();
+
+ private:
+  Server() = default;
+
+  ServerOptions options_;
+  int port_ = 0;
+  std::unique_ptr<Executor> executor_;
+  std::unique_ptr<WeightCache> cache_;
+  std::unique_ptr<ClassifyBatcher> batcher_;
+  std::unique_ptr<EvaluationData> eval_data_;
+  std::unique_ptr<HyperNetService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::once_flag shutdown_once_;
+};
+
+}  // namespace hnet::server
+
+#endif  // HNET_SERVER_SERVER_H_

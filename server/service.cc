@@ -1,0 +1,331 @@
+#include "server/service.h"
+
+#include <torch/torch.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/checkpoint.h"
+#include "core/hypernetwork.h"
+#include "core/torch_status.h"
+#include "server/call_log.h"
+#include "server/generation.h"
+#include "server/interpolation.h"
+#include "server/request_parsing.h"
+#include "server/responses.h"
+#include "server/status_util.h"
+
+namespace hnet::server {
+namespace {
+
+using ModelPtr = std::shared_ptr<const LoadedModel>;
+
+// Room for tags, lengths and names around the tensor bytes of a message.
+constexpr int64_t kMessageOverhead = 64 << 10;
+
+absl::Status CheckMessageBytes(int64_t bytes, const Limits& limits, absl::string_view hint) {
+  if (bytes + kMessageOverhead <= limits.max_message_bytes) return absl::OkStatus();
+  return LimitError(absl::StrCat("a response of about ", bytes + kMessageOverhead, " bytes"),
+                    limits.max_message_bytes, "--max_message_mb", hint);
+}
+
+}  // namespace
+
+class HyperNetService::Call {
+ public:
+  Call(absl::string_view method, grpc::ServerContext* context) : log(method), context_(context) {}
+
+  // The model named `name` (logged), or NOT_FOUND / INVALID_ARGUMENT.
+  absl::StatusOr<ModelPtr> Model(const ModelRegistry& registry, const std::string& name) {
+    log.set_model(name);
+    return registry.Find(name);
+  }
+
+  // Non-OK once the client cancelled or the deadline passed.
+  StopCheck Stop() const {
+    grpc::ServerContext* context = context_;
+    return [context]() -> absl::Status {
+      if (context->deadline() <= std::chrono::system_clock::now()) {
+        return absl::DeadlineExceededError("deadline exceeded");
+      }
+      if (context->IsCancelled()) return absl::CancelledError("call cancelled by the client");
+      return absl::OkStatus();
+    };
+  }
+
+  CallLog log;
+
+ private:
+  grpc::ServerContext* const context_;
+};
+
+HyperNetService::HyperNetService(std::shared_ptr<const ModelRegistry> registry, Limits limits,
+                                 Executor* executor, ClassifyBatcher* batcher,
+                                 EvaluationData* eval_data)
+    : registry_(std::move(registry)),
+      limits_(limits),
+      executor_(executor),
+      batcher_(batcher),
+      eval_data_(eval_data) {}
+
+template <typename Body>
+grpc::Status HyperNetService::Handle(const char* method, grpc::ServerContext* context, Body body) {
+  Call call(method, context);
+  in_flight_.fetch_add(1);  // Before the check, so that a drain that saw 0 also saw draining_.
+  // TorchCall turns any exception that escapes into INTERNAL: a request never ends the process.
+  absl::Status status = draining_.load()
+                            ? absl::UnavailableError("server is shutting down; retry elsewhere")
+                            : core::TorchCall(method, [&]() -> absl::Status { return body(call); });
+  in_flight_.fetch_sub(1);
+  return call.log.Finish(status);
+}
+
+grpc::Status HyperNetService::ListModels(grpc::ServerContext* context,
+                                         const hnet::v1::ListModelsRequest* request,
+                                         hnet::v1::ListModelsResponse* response) {
+  return Handle("ListModels", context, [&](Call& call) {
+    for (const ModelPtr& model : registry_->models()) *response->add_models() = model->info;
+    call.log.set_size(response->models_size());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status HyperNetService::GetModelInfo(grpc::ServerContext* context,
+                                           const hnet::v1::GetModelInfoRequest* request,
+                                           hnet::v1::ModelInfo* response) {
+  return Handle("GetModelInfo", context, [&](Call& call) {
+    auto model = call.Model(*registry_, request->model());
+    if (model.ok()) *response = (*model)->info;
+    return model.status();
+  });
+}
+
+grpc::Status HyperNetService::SampleWeights(grpc::ServerContext* context,
+                                            const hnet::v1::SampleWeightsRequest* request,
+                                            hnet::v1::SampleWeightsResponse* response) {
+  return Handle("SampleWeights", context,
+                [&](Call& call) { return DoSampleWeights(call, *request, response); });
+}
+
+grpc::Status HyperNetService::StreamWeights(
+    grpc::ServerContext* context, const hnet::v1::SampleWeightsRequest* request,
+    grpc::ServerWriter<hnet::v1::GeneratedNetwork>* writer) {
+  return Handle("StreamWeights", context,
+                [&](Call& call) { return DoStreamWeights(call, *request, writer); });
+}
+
+grpc::Status HyperNetService::Classify(grpc::ServerContext* context,
+                                       const hnet::v1::ClassifyRequest* request,
+                                       hnet::v1::ClassifyResponse* response) {
+  return Handle("Classify", context,
+                [&](Call& call) { return DoClassify(call, *request, response); });
+}
+
+grpc::Status HyperNetService::InterpolatePath(grpc::ServerContext* context,
+                                              const hnet::v1::InterpolatePathRequest* request,
+                                              hnet::v1::InterpolatePathResponse* response) {
+  return Handle("InterpolatePath", context,
+                [&](Call& call) { return DoInterpolatePath(call, *request, response); });
+}
+
+absl::Status HyperNetService::DoSampleWeights(Call& call,
+                                              const hnet::v1::SampleWeightsRequest& request,
+                                              hnet::v1::SampleWeightsResponse* response) {
+  auto model = call.Model(*registry_, request.model());
+  if (!model.ok()) return model.status();
+  if (request.permutation_gauge() && !request.gauge_fixed()) {
+    return FieldError("permutation_gauge", "requires gauge_fixed");
+  }
+  auto noise = ParseNoise(request.noise(), "noise", request.n(), "n",
+                          {limits_.max_networks, "--max_networks", "; use StreamWeights"}, **model);
+  if (!noise.ok()) return noise.status();
+  call.log.set_size(noise->count);
+  const int64_t z_bytes = request.return_z() ? noise->count * (*model)->network->z_dim() * 4 : 0;
+  if (absl::Status s = CheckMessageBytes(WeightBytes(**model, noise->count) + z_bytes, limits_,
+                                         "; request fewer networks or use StreamWeights");
+      !s.ok()) {
+    return s;
+  }
+  const GaugeOptions gauge{request.gauge_fixed(), request.permutation_gauge()};
+  auto result = RunOn<hnet::v1::SampleWeightsResponse>(
+      *executor_, call.Stop(),
+      [model = *model, noise = *noise, gauge, return_z = request.return_z()](
+          const Cancellation& cancellation) -> absl::StatusOr<hnet::v1::SampleWeightsResponse> {
+        auto z = core::TorchCall("drawing noise", [&] { return noise.Resolve(*model); });
+        if (!z.ok()) return z.status();
+        auto weights = GenerateWeights(*model, *z, gauge, &cancellation);
+        if (!weights.ok()) return weights.status();
+        return core::TorchCall("encoding weights",
+                               [&] { return MakeSampleResponse(*model, *weights, *z, return_z); });
+      });
+  if (!result.ok()) return result.status();
+  response->Swap(&*result);
+  return absl::OkStatus();
+}
+
+absl::Status HyperNetService::DoStreamWeights(
+    Call& call, const hnet::v1::SampleWeightsRequest& request,
+    grpc::ServerWriter<hnet::v1::GeneratedNetwork>* writer) {
+  auto model = call.Model(*registry_, request.model());
+  if (!model.ok()) return model.status();
+  if (request.permutation_gauge() && !request.gauge_fixed()) {
+    return FieldError("permutation_gauge", "requires gauge_fixed");
+  }
+  auto noise = ParseNoise(request.noise(), "noise", request.n(), "n",
+                          {limits_.max_stream_networks, "--max_stream_networks", ""}, **model);
+  if (!noise.ok()) return noise.status();
+  call.log.set_size(noise->count);
+  if (absl::Status s = CheckMessageBytes(WeightBytes(**model, 1), limits_, ""); !s.ok()) return s;
+  const StopCheck stop = call.Stop();
+  auto z =
+      RunOn<at::Tensor>(*executor_, stop, [model = *model, noise = *noise](const Cancellation&) {
+        return core::TorchCall("drawing noise", [&] { return noise.Resolve(*model); });
+      });
+  if (!z.ok()) return z.status();
+  const GaugeOptions gauge{request.gauge_fixed(), request.permutation_gauge()};
+  for (int64_t begin = 0; begin < noise->count; begin += kGenerationChunk) {
+    const int64_t end = std::min(noise->count, begin + kGenerationChunk);
+    auto chunk = RunOn<std::vector<hnet::v1::GeneratedNetwork>>(
+        *executor_, stop,
+        [model = *model, zc = z->slice(0, begin, end), begin, gauge,
+         return_z = request.return_z()](const Cancellation& cancellation)
+            -> absl::StatusOr<std::vector<hnet::v1::GeneratedNetwork>> {
+          auto weights = GenerateWeights(*model, zc, gauge, &cancellation);
+          if (!weights.ok()) return weights.status();
+          return core::TorchCall("encoding weights", [&] {
+            std::vector<hnet::v1::GeneratedNetwork> out(zc.size(0));
+            for (int64_t i = 0; i < zc.size(0); ++i) {
+              out[i].set_index(static_cast<int32_t>(begin + i));
+              if (return_z) *out[i].mutable_z() = core::TensorToProto(zc[i]);
+              AppendLayers(*model, SelectNetwork(*weights, i), out[i].mutable_layers());
+            }
+            return out;
+          });
+        });
+    if (!chunk.ok()) return chunk.status();
+    for (const hnet::v1::GeneratedNetwork& network : *chunk) {
+      if (!writer->Write(network)) return absl::CancelledError("the client stopped reading");
+    }
+    if (absl::Status s = stop(); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status HyperNetService::DoClassify(Call& call, const hnet::v1::ClassifyRequest& request,
+                                         hnet::v1::ClassifyResponse* response) {
+  auto model = call.Model(*registry_, request.model());
+  if (!model.ok()) return model.status();
+  if (!hnet::v1::EnsembleRule_IsValid(request.rule())) {
+    return FieldError("rule", absl::StrCat("unknown value ", request.rule()));
+  }
+  auto images = ParseImages(request.inputs(), "inputs", (*model)->layout,
+                            {limits_.max_inputs, "--max_inputs", ""});
+  if (!images.ok()) return images.status();
+  call.log.set_size(images->size(0));
+  auto noise = ParseNoise(request.noise(), "noise", request.ensemble_size(), "ensemble_size",
+                          {limits_.max_ensemble_size, "--max_ensemble_size", ""}, **model);
+  if (!noise.ok()) return noise.status();
+  const int64_t n = images->size(0);
+  const int64_t classes = (*model)->layout.num_classes();
+  const int64_t bytes =
+      n * (classes * 10 + 32) + (request.return_members() ? noise->count * n * 4 : 0);
+  if (absl::Status s = CheckMessageBytes(bytes, limits_, "; send fewer inputs"); !s.ok()) return s;
+
+  ClassifyJob job;
+  job.model = *model;
+  job.noise = *std::move(noise);
+  job.images = *std::move(images);
+  job.rule = request.rule() == hnet::v1::ENSEMBLE_RULE_UNSPECIFIED ? hnet::v1::MEAN_PROBABILITY
+                                                                   : request.rule();
+  job.return_members = request.return_members();
+  std::shared_ptr<Cancellation> cancellation = job.cancellation;
+  auto result = batcher_->Submit(std::move(job))->Wait(call.Stop(), cancellation.get());
+  if (!result.ok()) return result.status();
+  return core::TorchCall("encoding predictions", [&] { FillClassifyResponse(*result, response); });
+}
+
+absl::Status HyperNetService::DoInterpolatePath(Call& call,
+                                                const hnet::v1::InterpolatePathRequest& request,
+                                                hnet::v1::InterpolatePathResponse* response) {
+  auto model = call.Model(*registry_, request.model());
+  if (!model.ok()) return model.status();
+  if (request.points() < 2) {
+    return FieldError("points", absl::StrCat("must be >= 2, got ", request.points()));
+  }
+  if (request.points() > limits_.max_path_points) {
+    return LimitError(absl::StrCat("points = ", request.points()), limits_.max_path_points,
+                      "--max_path_points");
+  }
+  using Mode = hnet::v1::InterpolatePathRequest;
+  if (!Mode::Mode_IsValid(request.mode())) {
+    return FieldError("mode", absl::StrCat("unknown value ", request.mode()));
+  }
+  PathRequest path;
+  path.model = *model;
+  path.points = request.points();
+  path.direct = request.mode() != Mode::INTERPOLATED;
+  path.interpolated = request.mode() != Mode::DIRECT;
+  auto start =
+      core::TorchCall("start", [&] { return ParseEndpoint(request.start(), "start", **model); });
+  if (!start.ok()) return start.status();
+  auto end = core::TorchCall("end", [&] { return ParseEndpoint(request.end(), "end", **model); });
+  if (!end.ok()) return end.status();
+  path.start = *start;
+  path.end = *end;
+  if (request.has_inputs() != request.has_labels()) {
+    return request.has_inputs() ? FieldError("labels", "required with inputs")
+                                : FieldError("inputs", "required with labels");
+  }
+  if (request.has_inputs()) {
+    auto images = ParseImages(request.inputs(), "inputs", (*model)->layout,
+                              {limits_.max_inputs, "--max_inputs", ""});
+    if (!images.ok()) return images.status();
+    auto labels =
+        ParseLabels(request.labels(), "labels", images->size(0), (*model)->layout.num_classes());
+    if (!labels.ok()) return labels.status();
+    path.images = *images;
+    path.labels = *labels;
+  }
+  const int64_t paths = (path.direct ? 1 : 0) + (path.interpolated ? 1 : 0);
+  if (request.return_weights()) {
+    if (absl::Status s = CheckMessageBytes(WeightBytes(**model, path.points * paths), limits_,
+                                           "; request fewer points or no weights");
+        !s.ok()) {
+      return s;
+    }
+  }
+  auto result = RunOn<hnet::v1::InterpolatePathResponse>(
+      *executor_, call.Stop(),
+      [path = std::move(path), eval_data = eval_data_,
+       return_weights = request.return_weights()](const Cancellation& cancellation) mutable
+      -> absl::StatusOr<hnet::v1::InterpolatePathResponse> {
+        const core::TargetLayout& layout = path.model->layout;
+        if (!path.images.defined()) {
+          auto split = eval_data->TestSplit(path.model->dataset);
+          if (!split.ok()) return split.status();
+          if (split->images.size(1) != layout.input_channels() ||
+              split->images.size(2) != layout.input_height() ||
+              split->images.size(3) != layout.input_width()) {
+            return absl::FailedPreconditionError(
+                "the server's evaluation split does not match the model's input shape; send "
+                "inputs and labels");
+          }
+          path.images = split->images;
+          path.labels = split->labels;
+        }
+        auto computed = ComputePath(path, &cancellation);
+        if (!computed.ok()) return computed.status();
+        hnet::v1::InterpolatePathResponse out;
+        absl::Status filled = core::TorchCall("encoding the path", [&] {
+          FillPathResponse(*path.model, *computed, path.images.size(0), return_weights, &out);
+        });
+        if (!filled.ok()) return filled;
+        return out;
+      });
+  if (!result.ok()) return result.status();
+  call.log.set_size(result->evaluated_inputs());
+  response->Swap(&*result);
+  return absl::OkStatus();
+}
+
+}  // namespace hnet::server

@@ -1,0 +1,93 @@
+#include "server/executor.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "server/status_util.h"
+#include "server/weight_cache.h"
+
+namespace hnet::server {
+namespace {
+
+TEST(ExecutorTest, RunsTasksOnItsWorkersAndReturnsResults) {
+  Executor executor({/*workers=*/2, /*queue_capacity=*/16});
+  const auto caller = std::this_thread::get_id();
+  auto result = RunOn<int>(executor, nullptr, [&](const Cancellation&) -> absl::StatusOr<int> {
+    EXPECT_NE(std::this_thread::get_id(), caller);
+    return 42;
+  });
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(*result, 42);
+}
+
+TEST(ExecutorTest, RefusesWorkWhenTheQueueIsFull) {
+  Executor executor({/*workers=*/1, /*queue_capacity=*/2});
+  std::atomic<bool> release{false};
+  std::atomic<int> ran{0};
+  auto blocker = [&] {
+    while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ran.fetch_add(1);
+  };
+  ASSERT_TRUE(executor.Submit(blocker).ok());  // Running (eventually) on the only worker.
+  while (executor.queued() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(executor.Submit(blocker).ok());
+  ASSERT_TRUE(executor.Submit(blocker).ok());
+  absl::Status full = executor.Submit(blocker);
+  EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(full.message().find("--queue_capacity"), std::string::npos);
+  release = true;
+  executor.Shutdown();  // Runs what was queued.
+  EXPECT_EQ(ran.load(), 3);
+  EXPECT_EQ(executor.Submit(blocker).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(ExecutorTest, AWaiterThatGivesUpCancelsItsTask) {
+  Executor executor({1, 4});
+  std::atomic<bool> saw_cancel{false};
+  int polls = 0;
+  auto result = RunOn<int>(
+      executor, [&] { return ++polls > 2 ? absl::CancelledError("gone") : absl::OkStatus(); },
+      [&](const Cancellation& c) -> absl::StatusOr<int> {
+        while (!c.cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        saw_cancel = true;
+        return 0;
+      });
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kCancelled);
+  executor.Shutdown();
+  EXPECT_TRUE(saw_cancel.load());
+}
+
+TEST(StatusUtilTest, MapsAbslCodesOntoGrpcCodes) {
+  EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
+  grpc::Status s = ToGrpcStatus(absl::NotFoundError("model 'x' is not loaded"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(s.error_message(), "model 'x' is not loaded");
+  EXPECT_EQ(ToGrpcStatus(absl::ResourceExhaustedError("")).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(ToGrpcStatus(FieldError("points", "must be >= 2")).error_message(),
+            "points: must be >= 2");
+}
+
+TEST(WeightCacheTest, EvictsTheLeastRecentlyUsedBatch) {
+  auto batch = [](int64_t floats) {
+    return std::make_shared<const core::WeightBatch>(
+        core::WeightBatch{torch::zeros({floats}, torch::kFloat32)});
+  };
+  WeightCache cache(1000);  // Bytes: two batches of 100 floats fit, three do not.
+  cache.Put("a", batch(100));
+  cache.Put("b", batch(100));
+  ASSERT_NE(cache.Get("a"), nullptr);  // "b" is now least recently used.
+  cache.Put("c", batch(100));
+  EXPECT_NE(cache.Get("a"), nullptr);
+  EXPECT_EQ(cache.Get("b"), nullptr);
+  EXPECT_NE(cache.Get("c"), nullptr);
+  cache.Put("huge", batch(1000));
+  EXPECT_EQ(cache.Get("huge"), nullptr);
+  EXPECT_EQ(cache.size_bytes(), 800);
+}
+
+}  // namespace
+}  // namespace hnet::server

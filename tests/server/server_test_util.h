@@ -1,0 +1,147 @@
+// Helpers shared by the server tests: a tiny checkpoint written in the test, its local core
+// computation, and an in-process server on 127.0.0.1 with a free port.
+#ifndef HNET_TESTS_SERVER_SERVER_TEST_UTIL_H_
+#define HNET_TESTS_SERVER_SERVER_TEST_UTIL_H_
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/checkpoint.h"
+#include "core/config.h"
+#include "core/hypernetwork.h"
+#include "core/target_spec.h"
+#include "hnet/v1/service.grpc.pb.h"
+#include "server/model_registry.h"
+#include "server/server.h"
+
+namespace hnet::server::testing {
+
+// The MNIST target with a tiny hypernetwork. init_scale 4 makes the generated networks
+// decisive (no near-ties between classes), so predicted classes compare exactly.
+inline hnet::v1::TrainingConfig TinyConfig() {
+  hnet::v1::TrainingConfig config;
+  config.set_name("tiny");
+  *config.mutable_target() = core::MnistTargetSpec();
+  hnet::v1::HyperNetConfig* h = config.mutable_hypernet();
+  h->set_z_dim(8);
+  h->add_extractor_hidden(16);
+  h->set_code_size(4);
+  for (int l = 0; l < 4; ++l) h->add_generators()->add_hidden(8);
+  h->set_init_scale(4.0);
+  return core::WithDefaults(config);
+}
+
+// Writes a checkpoint of a freshly initialised tiny hypernetwork (parameters from
+// `torch_seed`, batch-norm statistics moved off their initial values by a few training-mode
+// passes) to `path`.
+inline void WriteTinyCheckpoint(const std::string& path, uint64_t torch_seed = 1) {
+  const hnet::v1::TrainingConfig config = TinyConfig();
+  torch::manual_seed(torch_seed);
+  core::HyperNetwork model(core::TargetLayout::Create(config.target()).value(), config.hypernet());
+  {
+    torch::NoGradGuard no_grad;
+    model->train();
+    for (int i = 0; i < 3; ++i) model->forward(torch::rand({16, 8}) * 2 - 1);
+  }
+  hnet::v1::Checkpoint ckpt;
+  ckpt.set_format_version(core::kCheckpointFormatVersion);
+  *ckpt.mutable_config() = config;
+  ckpt.set_step(42);
+  ckpt.set_lambda(1000);
+  ckpt.set_learning_rate(3e-4);
+  core::SaveModule(*model, &ckpt);
+  ckpt.mutable_last_validation()->set_step(42);
+  ckpt.mutable_last_validation()->set_mean_accuracy(0.5);
+  ckpt.set_created_by("server_tests");
+  ASSERT_TRUE(core::WriteCheckpoint(path, ckpt).ok());
+}
+
+// The hypernetwork of checkpoint `path`, loaded with core only, in eval mode on the CPU.
+inline core::HyperNetwork LoadLocal(const std::string& path) {
+  const hnet::v1::Checkpoint ckpt = core::ReadCheckpoint(path).value();
+  core::HyperNetwork model(core::TargetLayout::Create(ckpt.config().target()).value(),
+                           ckpt.config().hypernet());
+  EXPECT_TRUE(core::LoadModule(ckpt, model.get()).ok());
+  model->eval();
+  return model;
+}
+
+// A client channel that accepts messages of any size (the server enforces its limits).
+inline std::shared_ptr<grpc::Channel> Channel(const std::string& endpoint) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  args.SetMaxSendMessageSize(-1);
+  return grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
+}
+
+// A per-test directory with tiny.hnet, and an in-process server over it.
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    at::set_num_threads(1);
+    dir_ = std::filesystem::temp_directory_path() /
+           ("hnet_server_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    WriteTinyCheckpoint(ModelPath("tiny"));
+    options_.address = "127.0.0.1";
+    options_.port = 0;
+    options_.workers = 2;
+    options_.drain_timeout_s = 5;
+  }
+  void TearDown() override {
+    StopServer();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string ModelPath(const std::string& name) const {
+    return (dir_ / (name + ".hnet")).string();
+  }
+
+  // (Re)starts the server over the directory with options_.
+  void StartServer() {
+    StopServer();
+    RegistryOptions registry_options;
+    auto registry = ModelRegistry::LoadDirectory(dir_.string(), registry_options);
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    auto server = Server::Start(std::move(*registry), options_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    channel_ = Channel(server_->endpoint());
+    stub_ = hnet::v1::HyperNet::NewStub(channel_);
+  }
+
+  void StopServer() {
+    stub_.reset();
+    channel_.reset();
+    server_.reset();
+  }
+
+  std::filesystem::path dir_;
+  ServerOptions options_;
+  std::unique_ptr<Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<hnet::v1::HyperNet::Stub> stub_;
+};
+
+// A context with a generous deadline, so a hung server fails the test instead of hanging it.
+inline std::unique_ptr<grpc::ClientContext> Context(int seconds = 60) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  return context;
+}
+
+inline at::Tensor FromProto(const hnet::v1::TensorProto& proto) {
+  return core::TensorFromProto(proto).value();
+}
+
+}  // namespace hnet::server::testing
+
+#endif  // HNET_TESTS_SERVER_SERVER_TEST_UTIL_H_
