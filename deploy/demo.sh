@@ -24,7 +24,7 @@ echo "== training ${STEPS} steps =="
 
 echo "== serving ${RUNS}/models on 127.0.0.1:${PORT} =="
 "${BIN}/hnet-server" --models "${RUNS}/models" --address 127.0.0.1 --port "${PORT}" \
-  2>"${RUNS}/server.log" &
+  >"${RUNS}/server.log" 2>&1 &
 server_pid=$!
 trap 'kill -TERM ${server_pid} 2>/dev/null; wait ${server_pid} 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do
@@ -33,13 +33,14 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 
-HNET=("${BIN}/hnet" --server "127.0.0.1:${PORT}" --model mnist)
+# A 100-network pass over 1,000 images is ~0.6 TFLOP: allow minutes per call on a small CPU.
+HNET=("${BIN}/hnet" --server "127.0.0.1:${PORT}" --model mnist --deadline 600)
 "${HNET[@]}" info
 echo "== 10 sampled networks -> ${RUNS}/samples =="
 "${HNET[@]}" sample -n 10 --seed 1 --gauge_fixed --return_z \
   --npz "${RUNS}/samples/mnist.npz" --pt "${RUNS}/samples/mnist.pt"
 echo "== 100-network ensemble on the MNIST test set =="
-"${HNET[@]}" classify -k 100 --seed 2 --rule mean \
+"${HNET[@]}" classify -k 100 --seed 2 --rule mean --batch 1000 \
   --images "${HNET_DATA_DIR}/mnist/t10k-images-idx3-ubyte" \
   --labels "${HNET_DATA_DIR}/mnist/t10k-labels-idx1-ubyte"
 echo "== path between two networks (MNIST test set) =="
