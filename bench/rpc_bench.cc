@@ -7,16 +7,20 @@
 //     bytes/s through hnet::client::Client and through the generated stub, next to a raw gRPC
 //     baseline — a separate in-process server with a CallbackGenericService that answers
 //     every call with a pre-built grpc::ByteBuffer holding exactly the bytes of the same
-//     SampleWeightsResponse (so the same payload size), read with grpc::GenericStub. The
-//     server-side compute of SampleWeights (noise, G(z) in passes of kGenerationChunk,
-//     encoding into the response message) is timed in-process on the same model, so the
-//     transport share of a call is visible: transport ≈ call − compute.
+//     SampleWeightsResponse (so the same payload size), read with grpc::GenericStub. Each
+//     call's time inside the server's handler (noise, G(z) in passes of kGenerationChunk,
+//     encoding the response message) is taken from the server's own access-log line for that
+//     call (captured by a spdlog sink), so the transport share of the very same call is
+//     visible: transport = call − handler.
 //  2. Classify latency for 1 image × K networks (seeded ensemble, MEAN_PROBABILITY) from 1 and
-//     8 concurrent clients (one hnet::client::Client each), p50/p99 after warm-up; plus one
-//     client with a fresh seed per request (weight-cache miss: G(z) on every call).
+//     8 concurrent clients (one hnet::client::Client each), p50/p99 after warm-up, next to the
+//     handler latencies the server logged; plus one client with a fresh seed per request
+//     (weight-cache miss: G(z) on every call).
 //
 // Methods of part 1 are interleaved round by round (so drifting load on a shared machine hits
-// all of them alike) and reported as medians. Prints Markdown tables to stdout.
+// all of them alike), each call after a short idle gap (--gap_ms), and reported as medians.
+// The process is set up as hnet-server's main() does (core::ConfigureRuntime(--threads)).
+// Prints Markdown tables to stdout; progress and server log lines go to stderr.
 //
 //   build-server/bin/rpc_bench --checkpoint runs/mnist-2000.hnet --threads 2
 #include <grpcpp/create_channel.h>
@@ -42,6 +46,7 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <numeric>
@@ -54,6 +59,9 @@
 #include "absl/strings/str_format.h"
 #include "client/client.h"
 #include "core/log.h"
+#include "core/runtime.h"
+#include "spdlog/sinks/base_sink.h"
+#include "spdlog/spdlog.h"
 #include "hnet/v1/service.grpc.pb.h"
 #include "server/generation.h"
 #include "server/model_registry.h"
@@ -191,24 +199,73 @@ grpc::ByteBuffer SerializeToByteBuffer(const google::protobuf::MessageLite& mess
 }
 
 // ---------------------------------------------------------------------------------------------
+// The server's access log ("rpc=<method> model=... size=... code=OK latency_ms=<x>", one line
+// per call, written by the handler before it returns, so before the client has the response):
+// the handler latency of each call, without touching the server.
+
+class AccessLogSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  // Latency (s) of the latest `method` call logged since the last Take, if any.
+  std::optional<double> TakeLast(const std::string& method) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = last_.find(method);
+    if (it == last_.end()) return std::nullopt;
+    const double v = it->second;
+    last_.erase(it);
+    return v;
+  }
+  // Every `method` latency (s) logged since the last call.
+  std::vector<double> TakeAll(const std::string& method) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<double> out;
+    out.swap(all_[method]);
+    return out;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    const std::string text(msg.payload.data(), msg.payload.size());
+    if (text.rfind("rpc=", 0) != 0) return;
+    const size_t method_end = text.find(' ');
+    const size_t at = text.find("latency_ms=");
+    if (method_end == std::string::npos || at == std::string::npos) return;
+    const std::string method = text.substr(4, method_end - 4);
+    const double seconds = std::strtod(text.c_str() + at + 11, nullptr) / 1e3;
+    std::lock_guard<std::mutex> lock(mu_);
+    last_[method] = seconds;
+    all_[method].push_back(seconds);
+  }
+  void flush_() override {}
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, double> last_;
+  std::map<std::string, std::vector<double>> all_;
+};
+
+// ---------------------------------------------------------------------------------------------
 // Part 1: SampleWeights.
 
 struct SampleRow {
   int n = 0;
   int64_t payload_bytes = 0;
   int rounds = 0;
-  double compute_s = 0;    // in-process: noise + G(z) + encode into the response message
+  double handler_s = 0;    // server handler of the hnet::client calls (access log)
   double client_s = 0;     // hnet::client::Client::SampleWeights
   double stub_s = 0;       // generated HyperNet::Stub::SampleWeights
   double raw_s = 0;        // generic stub, pre-built payload, bytes only
   double raw_parse_s = 0;  // as raw, then parsed into SampleWeightsResponse
+  double serialize_s = 0;  // gRPC's proto serialization of the response (server side of ours)
+  double client_transport_s = 0;  // median over hnet::client calls of (call − its handler)
+  double stub_transport_s = 0;    // median over stub calls of (call − its handler)
   bool identical = false;  // the server's response bytes equal the in-process ones
 };
 
 SampleRow BenchSampleWeights(int n, const hnet::server::LoadedModel& model,
-                             const std::string& payload, const hnet::client::Client& client,
+                             AccessLogSink& access_log, const std::string& payload, const hnet::client::Client& client,
                              hnet::v1::HyperNet::Stub& stub, grpc::GenericStub& raw_stub,
-                             double min_seconds, int min_rounds, int max_rounds) {
+                             double min_seconds, int min_rounds, int max_rounds,
+                             std::chrono::milliseconds gap, std::ostream* dump) {
   SampleRow row;
   row.n = n;
   row.payload_bytes = static_cast<int64_t>(payload.size());
@@ -226,11 +283,11 @@ SampleRow BenchSampleWeights(int n, const hnet::server::LoadedModel& model,
   const grpc::ByteBuffer raw_request = SerializeToByteBuffer(request);
   const std::string raw_method = absl::StrCat("/bench.Raw/", n);
 
-  auto compute = [&] {
-    at::Tensor z = hnet::server::SeedNoise(model, kSampleSeed, n);
-    auto weights = Check(hnet::server::GenerateWeights(model, z), "GenerateWeights");
-    hnet::v1::SampleWeightsResponse r = hnet::server::MakeSampleResponse(model, weights, z, false);
-    if (static_cast<int64_t>(r.ByteSizeLong()) != row.payload_bytes) Die("compute: size differs");
+  // The handler latency the server logged for the call that just returned.
+  auto handler_latency = [&] {
+    std::optional<double> v = access_log.TakeLast("SampleWeights");
+    if (!v) Die("no access-log line for SampleWeights (log format changed?)");
+    return *v;
   };
   auto via_client = [&] {
     auto r = Check(client.SampleWeights(model.name, options), "Client::SampleWeights");
@@ -249,6 +306,16 @@ SampleRow BenchSampleWeights(int n, const hnet::server::LoadedModel& model,
     CheckGrpc(RawCall(raw_stub, raw_method, raw_request, &response), "raw call");
     if (static_cast<int64_t>(response.Length()) != row.payload_bytes) Die("raw: size differs");
   };
+  hnet::v1::SampleWeightsResponse prebuilt;
+  if (!prebuilt.ParseFromString(payload)) Die("payload does not parse");
+  auto serialize = [&] {
+    grpc::ByteBuffer buffer;
+    bool own = false;
+    CheckGrpc(grpc::SerializationTraits<hnet::v1::SampleWeightsResponse>::Serialize(prebuilt,
+                                                                                   &buffer, &own),
+              "serialize");
+    if (static_cast<int64_t>(buffer.Length()) != row.payload_bytes) Die("serialize: size");
+  };
   auto via_raw_parse = [&] {
     grpc::ByteBuffer response;
     CheckGrpc(RawCall(raw_stub, raw_method, raw_request, &response), "raw call");
@@ -259,35 +326,60 @@ SampleRow BenchSampleWeights(int n, const hnet::server::LoadedModel& model,
 
   // Warm-up (connections, allocator, first-touch of large buffers).
   for (int i = 0; i < 2; ++i) {
-    compute();
     via_raw();
     via_raw_parse();
+    serialize();
     via_stub();
     via_client();
   }
   row.identical = stub_response.SerializeAsString() == payload;
 
-  const std::vector<std::function<void()>> methods = {compute, via_raw, via_raw_parse, via_stub,
-                                                      via_client};
-  std::vector<std::vector<double>> times(methods.size());
+  enum Method { kRaw, kRawParse, kSerialize, kStub, kClient, kMethods };
+  static const char* const kNames[] = {"raw", "raw_parse", "serialize", "stub", "client"};
+  const std::function<void()> methods[kMethods] = {via_raw, via_raw_parse, serialize, via_stub,
+                                                   via_client};
+  std::vector<std::vector<double>> times(kMethods);
+  std::vector<std::vector<double>> handler(kMethods);  // kStub and kClient only
+  access_log.TakeLast("SampleWeights");
   const Clock::time_point start = Clock::now();
   int round = 0;
   while (round < max_rounds &&
          (round < min_rounds || Seconds(start, Clock::now()) < min_seconds)) {
-    for (size_t k = 0; k < methods.size(); ++k) {
-      const size_t m = (k + static_cast<size_t>(round)) % methods.size();  // Rotate the order.
+    for (int k = 0; k < kMethods; ++k) {
+      const int m = (k + round) % kMethods;  // Rotate the order.
+      // Every call starts from an idle process: no OpenMP spin or buffer freeing left over
+      // from the previous call lands on the next one (mostly matters for the raw baseline,
+      // which would otherwise often follow a hypernetwork forward).
+      std::this_thread::sleep_for(gap);
       const Clock::time_point t0 = Clock::now();
       methods[m]();
       times[m].push_back(Seconds(t0, Clock::now()));
+      if (m == kStub || m == kClient) handler[m].push_back(handler_latency());
     }
     ++round;
   }
   row.rounds = round;
-  row.compute_s = Percentile(times[0], 0.5);
-  row.raw_s = Percentile(times[1], 0.5);
-  row.raw_parse_s = Percentile(times[2], 0.5);
-  row.stub_s = Percentile(times[3], 0.5);
-  row.client_s = Percentile(times[4], 0.5);
+  if (dump != nullptr) {  // One CSV line per call: n, round, method, seconds, handler seconds.
+    for (int m = 0; m < kMethods; ++m) {
+      for (size_t r = 0; r < times[m].size(); ++r) {
+        *dump << n << "," << r << "," << kNames[m] << "," << times[m][r] << ","
+              << (handler[m].empty() ? NAN : handler[m][r]) << "\n";
+      }
+    }
+  }
+  auto transport = [&](int m) {
+    std::vector<double> t(times[m].size());
+    for (size_t r = 0; r < t.size(); ++r) t[r] = times[m][r] - handler[m][r];
+    return Percentile(t, 0.5);
+  };
+  row.raw_s = Percentile(times[kRaw], 0.5);
+  row.raw_parse_s = Percentile(times[kRawParse], 0.5);
+  row.serialize_s = Percentile(times[kSerialize], 0.5);
+  row.stub_s = Percentile(times[kStub], 0.5);
+  row.client_s = Percentile(times[kClient], 0.5);
+  row.handler_s = Percentile(handler[kClient], 0.5);
+  row.client_transport_s = transport(kClient);
+  row.stub_transport_s = transport(kStub);
   return row;
 }
 
@@ -301,12 +393,13 @@ struct LatencyRow {
   double p50_s = 0, p99_s = 0, mean_s = 0, max_s = 0;
   double wall_s = 0;
   int64_t passes = 0;  // ensemble passes the batcher ran during the timed phase
+  double handler_p50_s = 0, handler_p99_s = 0;  // server handler latencies (access log)
 };
 
 LatencyRow BenchClassify(const std::string& label, int clients, int requests_per_client,
                          int warmup_per_client, bool fresh_seeds, const std::string& endpoint,
                          const hnet::server::LoadedModel& model, int ensemble,
-                         const hnet::server::Server& server) {
+                         const hnet::server::Server& server, AccessLogSink& access_log) {
   const hnet::core::TargetLayout& layout = model.layout;
   hnet::client::Tensor image;
   image.dtype = hnet::client::DType::kUint8;
@@ -363,6 +456,7 @@ LatencyRow BenchClassify(const std::string& label, int clients, int requests_per
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return ready == clients; });
     passes_before = server.batcher().batches_run();
+    access_log.TakeAll("Classify");
     start = Clock::now();
     go = true;
     cv.notify_all();
@@ -374,6 +468,9 @@ LatencyRow BenchClassify(const std::string& label, int clients, int requests_per
   row.clients = clients;
   row.wall_s = Seconds(start, Clock::now());
   row.passes = server.batcher().batches_run() - passes_before;
+  const std::vector<double> handler = access_log.TakeAll("Classify");
+  row.handler_p50_s = Percentile(handler, 0.50);
+  row.handler_p99_s = Percentile(handler, 0.99);
   std::vector<double> all;
   for (const auto& v : latencies) all.insert(all.end(), v.begin(), v.end());
   row.requests = static_cast<int64_t>(all.size());
@@ -395,9 +492,11 @@ int main(int argc, char** argv) {
   int threads = 2;
   int workers = 2;
   std::vector<int> sizes = {1, 10, 100, 500};
-  double min_time = 3.0;
-  int min_rounds = 5;
+  double min_time = 6.0;
+  int min_rounds = 25;
   int max_rounds = 200;
+  int gap_ms = 5;
+  std::string dump_path;
   std::vector<int> client_counts = {1, 8};
   int ensemble = 100;
   int requests = 200;
@@ -418,6 +517,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max_rounds", max_rounds, "Rounds per SampleWeights size, at most")
       ->capture_default_str();
+  app.add_option("--gap_ms", gap_ms, "Idle pause before each timed SampleWeights-part call")
+      ->capture_default_str();
+  app.add_option("--dump_times", dump_path, "Write every SampleWeights-part call time (CSV)");
   app.add_option("--clients", client_counts, "Concurrent Classify clients")
       ->delimiter(',')
       ->capture_default_str();
@@ -432,8 +534,20 @@ int main(int argc, char** argv) {
   app.add_option("--log_level", log_level, "Server log level (info logs every call)")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  hnet::log::Init(log_level);  // Log lines go to stderr; the tables to stdout.
-  at::set_num_threads(threads);
+  // Log lines go to stderr at --log_level; the tables to stdout. The access log (info) is
+  // always captured by `access_log`.
+  hnet::log::Init(log_level);
+  const auto access_log = std::make_shared<AccessLogSink>();
+  {
+    const spdlog::level::level_enum level = spdlog::level::from_str(log_level);
+    std::shared_ptr<spdlog::logger> logger = spdlog::default_logger();
+    for (const spdlog::sink_ptr& sink : logger->sinks()) sink->set_level(level);
+    access_log->set_level(spdlog::level::info);
+    logger->sinks().push_back(access_log);
+    logger->set_level(std::min(level, spdlog::level::info));
+  }
+  // As hnet-server's main(): at::set_num_threads(threads) plus its allocator settings.
+  hnet::core::ConfigureRuntime(threads);
 
   // Models and server.
   hnet::server::RegistryOptions registry_options;  // CPU, warmed up.
@@ -492,23 +606,31 @@ int main(int argc, char** argv) {
   const Clock::time_point bench_start = Clock::now();
 
   std::vector<SampleRow> sample_rows;
+  std::ofstream dump;
+  if (!dump_path.empty()) {
+    dump.open(dump_path);
+    if (!dump) Die("cannot write " + dump_path);
+    dump << "n,round,method,seconds,handler_seconds\n";
+  }
   for (int n : sizes) {
     std::cerr << "SampleWeights n=" << n << " ...\n";
-    sample_rows.push_back(BenchSampleWeights(n, *model, payloads[n], *client, *stub, raw_stub,
-                                             min_time, min_rounds, max_rounds));
+    sample_rows.push_back(BenchSampleWeights(n, *model, *access_log, payloads[n], *client, *stub, raw_stub,
+                                             min_time, min_rounds, max_rounds,
+                                             std::chrono::milliseconds(gap_ms),
+                                             dump_path.empty() ? nullptr : &dump));
   }
   std::vector<LatencyRow> latency_rows;
   for (int c : client_counts) {
     std::cerr << "Classify clients=" << c << " ...\n";
     latency_rows.push_back(BenchClassify(absl::StrCat("seed fixed (cached weights)"), c,
                                          requests, warmup, false, endpoint, *model, ensemble,
-                                         *server));
+                                         *server, *access_log));
   }
   if (cold_requests > 0) {
     std::cerr << "Classify fresh seeds ...\n";
     latency_rows.push_back(BenchClassify("fresh seed per request (G(z) each call)", 1,
                                          cold_requests, 3, true, endpoint, *model, ensemble,
-                                         *server));
+                                         *server, *access_log));
   }
   const double bench_s = Seconds(bench_start, Clock::now());
   const std::string load_after = LoadAverage();
@@ -537,38 +659,50 @@ int main(int argc, char** argv) {
                                  100 * r.raw_s / r.client_s);
   }
   std::cout << "\n### SampleWeights: where the time goes (median ms per call)\n\n";
-  std::cout << "| n | server compute (noise + G(z) + encode) | hnet::client | client − compute "
-               "| raw gRPC | raw + proto parse | transport-only ours/raw | stub bytes == "
-               "in-process |\n";
-  std::cout << "|---:|---:|---:|---:|---:|---:|---:|:---:|\n";
+  std::cout << "| n | server handler (G(z) + encode) | hnet::client | transport (client − "
+               "handler) | stub − handler | raw gRPC | raw + proto parse | proto serialize | "
+               "**transport-only ours/raw** | bytes == in-process |\n";
+  std::cout << "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|\n";
   for (const SampleRow& r : sample_rows) {
-    const double transport = r.client_s - r.compute_s;
     std::cout << absl::StrFormat(
-        "| %d | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %s |\n", r.n, r.compute_s * 1e3,
-        r.client_s * 1e3, transport * 1e3, r.raw_s * 1e3, r.raw_parse_s * 1e3,
-        transport > 0 ? absl::StrFormat("%.0f%%", 100 * r.raw_s / transport) : "n/a",
-        r.identical ? "yes" : "no");
+        "| %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f%% | %s |\n", r.n,
+        r.handler_s * 1e3, r.client_s * 1e3, r.client_transport_s * 1e3,
+        r.stub_transport_s * 1e3, r.raw_s * 1e3, r.raw_parse_s * 1e3, r.serialize_s * 1e3,
+        100 * r.raw_s / r.client_transport_s, r.identical ? "yes" : "no");
   }
   std::cout << absl::StrFormat(
-      "\nG(z) runs in passes of %d networks (the last padded), so n = 1 costs one full pass. "
-      "ours/raw = raw time / hnet::client time (equal payload bytes); transport-only divides "
-      "by (hnet::client − server compute) instead.\n\n",
-      hnet::server::kGenerationChunk);
+      "\nmedians over the rounds; methods interleaved round by round, %d ms idle before each "
+      "call. ours/raw = raw time / hnet::client time for the same payload bytes. server "
+      "handler = the latency the server logged for each hnet::client call (noise, G(z) in "
+      "passes of %d networks — n = 1 costs a full pass — and encoding the response); "
+      "transport = call time − that call's handler time; transport-only ours/raw = raw time / "
+      "transport. raw + proto parse: the raw call, then the payload parsed into "
+      "SampleWeightsResponse; proto serialize: gRPC serializing that response in-process (the "
+      "server's step that raw skips). bytes == in-process: the stub's response equals the "
+      "payload generated in-process.\n\n",
+      gap_ms, hnet::server::kGenerationChunk);
 
   std::cout << absl::StrFormat("### Classify: 1 image x %d networks, MEAN_PROBABILITY\n\n",
                                ensemble);
-  std::cout << "| noise | clients | requests | p50 ms | p99 ms | mean ms | max ms | "
-               "requests/s | requests per ensemble pass |\n";
-  std::cout << "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  std::cout << "| noise | clients | requests | **p50 ms** | **p99 ms** | mean ms | max ms | "
+               "requests/s | server handler p50 / p99 ms | requests per ensemble pass |\n";
+  std::cout << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const LatencyRow& r : latency_rows) {
-    std::cout << absl::StrFormat("| %s | %d | %d | %.2f | %.2f | %.2f | %.2f | %.0f | %.2f |\n",
-                                 r.label, r.clients, r.requests, r.p50_s * 1e3, r.p99_s * 1e3,
-                                 r.mean_s * 1e3, r.max_s * 1e3, r.requests / r.wall_s,
-                                 r.passes > 0 ? static_cast<double>(r.requests) / r.passes : NAN);
+    std::cout << absl::StrFormat(
+        "| %s | %d | %d | %.2f | %.2f | %.2f | %.2f | %.0f | %.2f / %.2f | %.2f |\n", r.label,
+        r.clients, r.requests, r.p50_s * 1e3, r.p99_s * 1e3, r.mean_s * 1e3, r.max_s * 1e3,
+        r.requests / r.wall_s, r.handler_p50_s * 1e3, r.handler_p99_s * 1e3,
+        r.passes > 0 ? static_cast<double>(r.requests) / r.passes : NAN);
   }
   std::cout << absl::StrFormat(
-      "\nAfter %d untimed requests per client; server batching delay %d ms, weight cache %d MB.\n",
-      warmup, server_options.batching.batch_delay_ms, server_options.batching.weight_cache_mb);
+      "\nLatency per hnet::client::Client::Classify call after %d untimed requests per client, "
+      "all clients started together; one fixed pseudo-random uint8 image [1, %d, %d, %d]; "
+      "server handler = latencies "
+      "the server logged (batching wait, weights from the cache or G(z), ensemble forward). "
+      "Server batching delay %d ms, weight cache %d MB.\n",
+      warmup, model->layout.input_channels(), model->layout.input_height(),
+      model->layout.input_width(), server_options.batching.batch_delay_ms,
+      server_options.batching.weight_cache_mb);
 
   client.reset();
   stub.reset();
