@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
 #include "core/md5.h"
+#include "core/torch_status.h"
 
 namespace hnet::core {
 namespace {
@@ -25,19 +26,6 @@ constexpr uint32_t kLabelsMagic = 0x00000801;  // uint8 data, 1 dimension.
 constexpr size_t kImagesHeaderBytes = 16;
 constexpr size_t kLabelsHeaderBytes = 8;
 constexpr char kFetchHint[] = "run deploy/fetch_data.sh or set HNET_DATA_DIR";
-
-// Runs fn(), turning a LibTorch exception (in practice: out of memory) into an Internal error
-// whose message starts with `what`. (Local stand-in for core/torch_status.h's TorchCall.)
-template <typename Fn>
-auto GuardTorch(const std::string& what, Fn&& fn) -> absl::StatusOr<decltype(fn())> {
-  try {
-    return fn();
-  } catch (const c10::Error& e) {
-    return absl::InternalError(absl::StrCat(what, ": ", e.what_without_backtrace()));
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat(what, ": ", e.what()));
-  }
-}
 
 // The decompressed contents of an IDX file and the path it was actually read from.
 struct RawFile {
@@ -147,7 +135,7 @@ absl::StatusOr<at::Tensor> ParseImages(const RawFile& raw) {
       !s.ok()) {
     return s;
   }
-  return GuardTorch(absl::StrCat("reading images from ", raw.path), [&] {
+  return TorchCall(absl::StrCat("reading images from ", raw.path), [&] {
     at::Tensor images = torch::empty(
         {static_cast<int64_t>(count), static_cast<int64_t>(rows), static_cast<int64_t>(cols)},
         torch::kUInt8);
@@ -164,7 +152,7 @@ absl::StatusOr<at::Tensor> ParseLabels(const RawFile& raw) {
   if (absl::Status s = CheckHeader(raw, kLabelsMagic, kLabelsHeaderBytes); !s.ok()) return s;
   const uint32_t count = ReadBigEndian32(raw.bytes, 4);
   if (absl::Status s = CheckPayload(raw, kLabelsHeaderBytes, count, 1); !s.ok()) return s;
-  return GuardTorch(absl::StrCat("reading labels from ", raw.path), [&] {
+  return TorchCall(absl::StrCat("reading labels from ", raw.path), [&] {
     at::Tensor labels = torch::empty({static_cast<int64_t>(count)}, torch::kUInt8);
     if (count > 0) {  // An empty tensor's data pointer may be null.
       std::memcpy(labels.data_ptr<uint8_t>(), raw.bytes.data() + kLabelsHeaderBytes, count);
@@ -279,7 +267,7 @@ absl::StatusOr<MnistData> LoadMnist(const std::string& data_dir, DatasetKind kin
   absl::StatusOr<Split> test = LoadPair(dir, files.test_images, files.test_labels, data_dir);
   if (!test.ok()) return test.status();
 
-  absl::StatusOr<MnistData> data = GuardTorch(absl::StrCat("splitting ", dir), [&] {
+  absl::StatusOr<MnistData> data = TorchCall(absl::StrCat("splitting ", dir), [&] {
     // uint8 [N, H, W] -> float32 [N, 1, H, W] in [0, 1].
     auto to_float = [](const at::Tensor& images) {
       return images.to(torch::kFloat32).div_(255.0f).unsqueeze(1);
