@@ -29,6 +29,14 @@ struct Setup {
   at::Tensor labels = torch::randint(10, {4096});
   int64_t networks_per_pass = 0;
 
+  // n generated networks as leaf tensors that require grad (no hypernetwork in the graph).
+  WeightBatch LeafWeights(int64_t n) {
+    torch::NoGradGuard no_grad;
+    WeightBatch w = model->forward(model->SampleZ(n, rng));
+    for (auto& t : w) t = t.clone().requires_grad_(true);
+    return w;
+  }
+
   at::Tensor Images(int64_t b, int64_t m, at::Tensor* y) {
     at::Tensor index = torch::randint(images.size(0), {b * m}, rng);
     *y = labels.index_select(0, index);
@@ -80,29 +88,19 @@ BENCHMARK(BM_HyperNetworkForwardBackward)->Unit(benchmark::kMillisecond)->UseRea
 
 void BM_TargetForwardBackward(benchmark::State& state) {
   Setup& s = Shared();
-  WeightBatch w;
-  {
-    torch::NoGradGuard no_grad;
-    w = s.model->forward(s.model->SampleZ(32, s.rng));
-  }
-  for (auto& t : w) t = t.clone().requires_grad_(true);
+  WeightBatch w = s.LeafWeights(32);
   for (auto _ : state) {
     at::Tensor y;
     at::Tensor x = s.Images(32, 32, &y);
-    torch::cross_entropy_loss(hnet::core::BatchedForward(s.layout, w, x, s.networks_per_pass).reshape({1024, -1}), y)
-        .backward();
+    at::Tensor logits = hnet::core::BatchedForward(s.layout, w, x, s.networks_per_pass);
+    torch::cross_entropy_loss(logits.reshape({1024, -1}), y).backward();
   }
 }
 BENCHMARK(BM_TargetForwardBackward)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_GaugeAndEntropyForwardBackward(benchmark::State& state) {
   Setup& s = Shared();
-  WeightBatch w;
-  {
-    torch::NoGradGuard no_grad;
-    w = s.model->forward(s.model->SampleZ(32, s.rng));
-  }
-  for (auto& t : w) t = t.clone().requires_grad_(true);
+  WeightBatch w = s.LeafWeights(32);
   for (auto _ : state) {
     hnet::core::KozachenkoLeonenkoEntropy(
         hnet::core::FlattenWeights(hnet::core::ScaleGauge(s.layout, w)), 300,
