@@ -16,7 +16,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libspdlog-dev libcli11-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libpng-dev dataset-fashion-mnist python3-grpcio python3-numpy python3-torch
+  libpng-dev dataset-fashion-mnist python3-grpcio python3-numpy python3-torch python3-yaml
 )
 
 missing=()
