@@ -38,7 +38,7 @@ def _flag_value(argv, flag):
 
 
 def check_sweep_script(script, job_env, lambdas, train_flags, report, where):
-  sh = shutil.which("sh")
+  sh = shutil.which("sh") or ("/bin/sh" if os.path.exists("/bin/sh") else None)
   if not report.check(sh is not None, where, "sweep script", "no sh to run it"):
     return
   with tempfile.TemporaryDirectory() as tmp:
@@ -54,7 +54,7 @@ def check_sweep_script(script, job_env, lambdas, train_flags, report, where):
     log = os.path.join(tmp, "calls.log")
 
     def run(index, **extra):
-      env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+      env = {"PATH": os.environ.get("PATH", "") + ":/usr/bin:/bin"}
       env.update(job_env)
       env.update({"JOB_COMPLETION_INDEX": str(index), "HNET_MODELS_DIR": models,
                   "HNET_STAGING_DIR": staging, "HNET_TRAIN": fake, "FAKE_LOG": log})

@@ -215,7 +215,7 @@ def mounted_file_ok(path, container, pod, where, field, report):
   return best, volume
 
 
-def check_server_deployment(name, docs, report, flags, sweep_docs):
+def check_server_deployment(name, docs, report, flags):
   where = f"{name} Deployment/hnet-server"
   deployments = [d for d in docs if kustomize_lite.resource_key(d) == ("Deployment", "hnet-server")]
   if not report.check(len(deployments) == 1, name, "Deployment/hnet-server", "missing"):
@@ -395,7 +395,7 @@ def check_kubernetes(root, report, flags, use_kubectl):
       if doc.get("kind") != "Namespace":
         report.check(doc.get("metadata", {}).get("namespace") == NAMESPACE, where,
                      "metadata.namespace", f"must be {NAMESPACE}")
-    result = check_server_deployment(name, docs, report, flags["hnet-server"], sweep)
+    result = check_server_deployment(name, docs, report, flags["hnet-server"])
     if not result:
       continue
     dep, labels, values = result
@@ -442,19 +442,20 @@ def check_kubernetes(root, report, flags, use_kubectl):
           rname = metric["resource"]["name"]
           report.check(rname in (container.get("resources", {}).get("requests") or {}), where,
                        f"metrics[{rname}]", f"utilisation needs a {rname} request on the pods")
-      pdbs = [d for d in docs if d.get("kind") == "PodDisruptionBudget"]
-      report.check(len(pdbs) == 1, name, "PodDisruptionBudget", "expected one")
-      for pdb in pdbs:
-        where = f"{name} PodDisruptionBudget/{pdb['metadata']['name']}"
-        report.check(selects(pdb["spec"].get("selector", {}).get("matchLabels"), labels), where,
-                     "spec.selector.matchLabels", "does not select the hnet-server pods")
-        min_available = pdb["spec"].get("minAvailable")
-        if isinstance(min_available, int):
-          report.check(min_available < lo, where, "spec.minAvailable",
-                       f"{min_available} >= HPA minReplicas {lo}: node drains would block")
-        else:
-          report.check(pdb["spec"].get("maxUnavailable") or min_available, where, "spec",
-                       "needs maxUnavailable or minAvailable")
+    min_replicas = min((h["spec"].get("minReplicas", 1) for h in hpas), default=1)
+    pdbs = [d for d in docs if d.get("kind") == "PodDisruptionBudget"]
+    report.check(len(pdbs) == 1, name, "PodDisruptionBudget", "expected one")
+    for pdb in pdbs:
+      where = f"{name} PodDisruptionBudget/{pdb['metadata']['name']}"
+      report.check(selects(pdb["spec"].get("selector", {}).get("matchLabels"), labels), where,
+                   "spec.selector.matchLabels", "does not select the hnet-server pods")
+      min_available = pdb["spec"].get("minAvailable")
+      if isinstance(min_available, int):
+        report.check(min_available < min_replicas, where, "spec.minAvailable",
+                     f"{min_available} >= HPA minReplicas {min_replicas}: node drains would block")
+      else:
+        report.check(pdb["spec"].get("maxUnavailable") or min_available, where, "spec",
+                     "needs maxUnavailable or minAvailable")
   base = rendered.get("deploy/k8s/base")
   if sweep and base:
     check_sweep_job(root, sweep, base, server_values.get("deploy/k8s/base", {}), report, flags)
