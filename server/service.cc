@@ -81,9 +81,9 @@ template <typename Body>
 grpc::Status HyperNetService::Handle(const char* method, grpc::ServerContext* context, Body body) {
   Call call(method, context, metrics_);
   in_flight_.fetch_add(1);  // Before the check, so that a drain that saw 0 also saw draining_.
-  // TorchCall turns any exception that escapes into INTERNAL: a request never ends the process.
-  absl::Status status = CallAuthStatus(*context);
+  absl::Status status = CallAuthStatus(*context);  // Refused calls do no work.
   if (status.ok()) {
+    // TorchCall turns any exception that escapes into INTERNAL: a request never ends the process.
     status = draining_.load()
                  ? absl::UnavailableError("server is shutting down; retry elsewhere")
                  : core::TorchCall(method, [&]() -> absl::Status { return body(call); });
