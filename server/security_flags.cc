@@ -1,6 +1,9 @@
 #include "server/security_flags.h"
 
+#include <sys/stat.h>
+
 #include "absl/status/statusor.h"
+#include "core/log.h"
 #include "server/auth.h"
 #include "server/tls.h"
 
@@ -42,6 +45,11 @@ absl::Status LoadSecurityFlags(const SecurityFlags& flags, ServerOptions* option
   if (!flags.auth_token_file.empty()) {
     absl::StatusOr<std::string> token = ReadTokenFile(flags.auth_token_file);
     if (!token.ok()) return token.status();
+    struct stat st {};
+    if (::stat(flags.auth_token_file.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+      log::Warn("--auth_token_file {} is accessible to group or others (chmod 600 it)",
+                flags.auth_token_file);
+    }
     options->auth_token = *std::move(token);
   }
   return absl::OkStatus();

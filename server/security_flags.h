@@ -18,8 +18,8 @@ struct SecurityFlags {
 };
 
 // Reads the files named by `flags` into options->tls and options->auth_token and checks them
-// (ValidateServerTls, ValidateToken). Errors name the flag and the path and never contain the
-// token.
+// (ValidateServerTls, ValidateToken); warns when the token file is accessible to group or
+// others. Errors name the flag and the path and never contain the token.
 absl::Status LoadSecurityFlags(const SecurityFlags& flags, ServerOptions* options);
 
 }  // namespace hnet::server
