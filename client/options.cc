@@ -79,6 +79,18 @@ absl::Status ValidateClientOptions(const ClientOptions& options) {
     return Invalid(absl::StrCat(f, ".tls"),
                    "certificate_chain_pem and private_key_pem must be set together");
   }
+  // The token goes into a metadata value: printable ASCII, no surrounding spaces. The error
+  // names the problem, never the token.
+  const std::string& token = options.bearer_token;
+  for (char c : token) {
+    if (c < 0x20 || c > 0x7e) {
+      return Invalid(absl::StrCat(f, ".bearer_token"),
+                     "holds a control or non-ASCII character (not allowed in metadata)");
+    }
+  }
+  if (!token.empty() && (token.front() == ' ' || token.back() == ' ')) {
+    return Invalid(absl::StrCat(f, ".bearer_token"), "starts or ends with a space");
+  }
   return absl::OkStatus();
 }
 

@@ -42,6 +42,10 @@ struct ClientOptions {
   // Worker threads running the *Async calls.
   int async_threads = 2;
   TlsOptions tls;
+  // When set, every call (sync, async, streaming) carries the metadata
+  // "authorization: Bearer <bearer_token>" (hnet-server --auth_token_file). Printable ASCII;
+  // never logged or included in errors. Plaintext channels send it in the clear: use TLS.
+  std::string bearer_token;
 };
 
 // Where noise vectors come from: a seed (the server draws them deterministically) or explicit

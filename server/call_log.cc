@@ -6,8 +6,8 @@
 
 namespace hnet::server {
 
-CallLog::CallLog(absl::string_view method)
-    : method_(method), start_(std::chrono::steady_clock::now()) {}
+CallLog::CallLog(absl::string_view method, Metrics* metrics)
+    : method_(method), start_(std::chrono::steady_clock::now()), metrics_(metrics) {}
 
 grpc::Status CallLog::Finish(const absl::Status& status) {
   const double ms =
@@ -23,6 +23,9 @@ grpc::Status CallLog::Finish(const absl::Status& status) {
     default:
       log::Info("rpc={} model={} size={} code={} latency_ms={:.1f}", method_, model_, size_, code,
                 ms);
+  }
+  if (metrics_ != nullptr) {
+    metrics_->RecordRequest(method_, model_, status.code(), ms / 1000, timer_->Timing());
   }
   return ToGrpcStatus(status);
 }

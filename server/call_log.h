@@ -1,5 +1,6 @@
 // The access log: one line per RPC with method, model, size (networks or inputs), status
-// code and latency. Also where a handler's absl::Status crosses into gRPC.
+// code and latency. Also where a handler's absl::Status crosses into gRPC, and where every
+// call (refused ones included) is counted in the metrics, once.
 #ifndef HNET_SERVER_CALL_LOG_H_
 #define HNET_SERVER_CALL_LOG_H_
 
@@ -7,22 +8,29 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "server/metrics.h"
 
 namespace hnet::server {
 
 class CallLog {
  public:
-  // Starts the latency clock for one call of `method`.
-  explicit CallLog(absl::string_view method);
+  // Starts the latency clock for one call of `method`; Finish() records into `metrics` when
+  // not null (it must outlive the call).
+  explicit CallLog(absl::string_view method, Metrics* metrics = nullptr);
 
   void set_model(absl::string_view model) { model_ = std::string(model.substr(0, 100)); }
   void set_size(int64_t size) { size_ = size; }
+  // Accumulates the time the call's executor tasks queue and run (pass to RunOn and
+  // ClassifyJob).
+  const std::shared_ptr<TaskTimer>& timer() const { return timer_; }
 
-  // Writes the log line (warn level for server-side failures) and returns ToGrpcStatus(status).
+  // Writes the log line (warn level for server-side failures), records the call in the
+  // metrics and returns ToGrpcStatus(status).
   grpc::Status Finish(const absl::Status& status);
 
  private:
@@ -30,6 +38,8 @@ class CallLog {
   std::string model_ = "-";
   int64_t size_ = 0;
   std::chrono::steady_clock::time_point start_;
+  Metrics* metrics_;
+  std::shared_ptr<TaskTimer> timer_ = std::make_shared<TaskTimer>();
 };
 
 }  // namespace hnet::server

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "core/evaluation.h"
@@ -45,8 +46,9 @@ absl::StatusOr<EnsembleAccumulator> EvaluateEnsemble(const core::TargetLayout& l
   });
 }
 
-ClassifyBatcher::ClassifyBatcher(Executor* executor, WeightCache* cache, BatchingOptions options)
-    : executor_(executor), cache_(cache), options_(options) {
+ClassifyBatcher::ClassifyBatcher(Executor* executor, WeightCache* cache, BatchingOptions options,
+                                 Metrics* metrics)
+    : executor_(executor), cache_(cache), options_(options), metrics_(metrics) {
   timer_ = std::thread([this] { TimerLoop(); });
 }
 
@@ -61,6 +63,7 @@ ClassifyBatcher::~ClassifyBatcher() {
 
 std::shared_ptr<ResultSlot<EnsembleResult>> ClassifyBatcher::Submit(ClassifyJob job) {
   auto slot = std::make_shared<ResultSlot<EnsembleResult>>();
+  job.submitted = std::chrono::steady_clock::now();
   if (!job.noise.seed.has_value()) {
     std::vector<Pending> single;
     single.push_back(Pending{std::move(job), slot});
@@ -140,11 +143,29 @@ void ClassifyBatcher::RunBatch(const std::vector<Pending>& entries) {
     return std::all_of(entries.begin(), entries.end(),
                        [](const Pending& p) { return p.job.cancellation->cancelled(); });
   };
+  // Once the batch runs, each request's timer gets the batch's run time before its result is
+  // delivered (the waiting call reads its timer as soon as it wakes).
+  std::optional<std::chrono::steady_clock::time_point> started;
+  auto deliver = [&](const Pending& p, absl::StatusOr<EnsembleResult> result) {
+    if (started.has_value() && p.job.timer != nullptr) {
+      p.job.timer->Finished(std::chrono::steady_clock::now() - *started);
+    }
+    p.slot->Set(std::move(result));
+  };
   auto fail = [&](const absl::Status& status) {
-    for (const Pending& p : entries) p.slot->Set(status);
+    for (const Pending& p : entries) deliver(p, status);
   };
   if (all_cancelled()) return fail(absl::CancelledError("cancelled before it started"));
   batches_run_.fetch_add(1);
+  started = std::chrono::steady_clock::now();
+  int64_t batch_inputs = 0;
+  for (const Pending& p : entries) {
+    if (p.job.timer != nullptr) p.job.timer->Started(*started - p.job.submitted);
+    batch_inputs += p.job.images.size(0);
+  }
+  if (metrics_ != nullptr) {
+    metrics_->RecordClassifyBatch(batch_inputs, static_cast<int64_t>(entries.size()));
+  }
   const ClassifyJob& first = entries.front().job;
   const LoadedModel& model = *first.model;
   std::shared_ptr<const core::WeightBatch> weights;
@@ -154,6 +175,7 @@ void ClassifyBatcher::RunBatch(const std::vector<Pending>& entries) {
     const Cancellation* cancellation = entries.size() == 1 ? first.cancellation.get() : nullptr;
     auto generated = GenerateWeights(model, first.noise.Resolve(model), {}, cancellation);
     if (!generated.ok()) return fail(generated.status());
+    if (metrics_ != nullptr) metrics_->RecordNetworksGenerated(model.name, first.noise.count);
     weights = std::make_shared<const core::WeightBatch>(*std::move(generated));
     if (!key.empty()) cache_->Put(key, weights);
   }
@@ -174,7 +196,7 @@ void ClassifyBatcher::RunBatch(const std::vector<Pending>& entries) {
     auto result =
         core::TorchCall("classifying", [&] { return acc->Finish(offset, offset + n, p.job.rule); });
     if (result.ok() && !p.job.return_members) result->members = at::Tensor();
-    p.slot->Set(std::move(result));
+    deliver(p, std::move(result));
     offset += n;
   }
 }

@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "server/ensemble.h"
 #include "server/executor.h"
+#include "server/metrics.h"
 #include "server/model_registry.h"
 #include "server/options.h"
 #include "server/request_parsing.h"
@@ -36,6 +37,8 @@ struct ClassifyJob {
   hnet::v1::EnsembleRule rule = hnet::v1::MEAN_PROBABILITY;
   bool return_members = false;
   std::shared_ptr<Cancellation> cancellation = std::make_shared<Cancellation>();
+  std::shared_ptr<TaskTimer> timer;                 // Optional: time waiting and running.
+  std::chrono::steady_clock::time_point submitted;  // Set by Submit().
 };
 
 // Runs the K networks of `weights` on images [N, C, H, W] and accumulates their statistics,
@@ -48,8 +51,9 @@ absl::StatusOr<EnsembleAccumulator> EvaluateEnsemble(const core::TargetLayout& l
 
 class ClassifyBatcher {
  public:
-  // `executor` and `cache` must outlive the batcher.
-  ClassifyBatcher(Executor* executor, WeightCache* cache, BatchingOptions options);
+  // `executor`, `cache` and `metrics` (may be null) must outlive the batcher.
+  ClassifyBatcher(Executor* executor, WeightCache* cache, BatchingOptions options,
+                  Metrics* metrics = nullptr);
   ~ClassifyBatcher();  // Dispatches what is pending, stops the timer thread.
 
   // Queues `job`; its result (or error, e.g. RESOURCE_EXHAUSTED from a full executor queue)
@@ -77,6 +81,7 @@ class ClassifyBatcher {
   Executor* const executor_;
   WeightCache* const cache_;
   const BatchingOptions options_;
+  Metrics* const metrics_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, Group> groups_;

@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "server/metrics.h"
 
 namespace hnet::server {
 
@@ -100,17 +101,25 @@ class Executor {
 
 // Runs fn(cancellation) on `executor` and waits for it, honouring `stop`. The task is skipped
 // when the caller gave up before it started; fn should poll the cancellation between chunks.
+// `timer` (optional) accumulates the task's time in the queue and running.
 template <typename T, typename Fn>
-absl::StatusOr<T> RunOn(Executor& executor, const StopCheck& stop, Fn fn) {
+absl::StatusOr<T> RunOn(Executor& executor, const StopCheck& stop, Fn fn,
+                        std::shared_ptr<TaskTimer> timer = nullptr) {
   auto slot = std::make_shared<ResultSlot<T>>();
   auto cancellation = std::make_shared<Cancellation>();
-  absl::Status submitted = executor.Submit([slot, cancellation, fn = std::move(fn)]() mutable {
-    if (cancellation->cancelled()) {
-      slot->Set(absl::CancelledError("cancelled before it started"));
-      return;
-    }
-    slot->Set(fn(static_cast<const Cancellation&>(*cancellation)));
-  });
+  const auto queued_at = std::chrono::steady_clock::now();
+  absl::Status submitted = executor.Submit(
+      [slot, cancellation, timer = std::move(timer), queued_at, fn = std::move(fn)]() mutable {
+        if (cancellation->cancelled()) {
+          slot->Set(absl::CancelledError("cancelled before it started"));
+          return;
+        }
+        const auto started = std::chrono::steady_clock::now();
+        if (timer != nullptr) timer->Started(started - queued_at);
+        absl::StatusOr<T> result = fn(static_cast<const Cancellation&>(*cancellation));
+        if (timer != nullptr) timer->Finished(std::chrono::steady_clock::now() - started);
+        slot->Set(std::move(result));
+      });
   if (!submitted.ok()) return submitted;
   return slot->Wait(stop, cancellation.get());
 }

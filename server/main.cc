@@ -14,6 +14,7 @@
 #include "core/runtime.h"
 #include "server/model_registry.h"
 #include "server/options.h"
+#include "server/security_flags.h"
 #include "server/server.h"
 
 namespace {
@@ -89,6 +90,19 @@ int main(int argc, char** argv) {
                  "Grace for in-flight calls on SIGTERM/SIGINT")
       ->capture_default_str();
   app.add_option("--log_level", log_level, "debug, info, warn or error")->capture_default_str();
+  hnet::server::SecurityFlags security;
+  app.add_option("--tls_cert", security.tls_cert, "PEM certificate chain: serve TLS");
+  app.add_option("--tls_key", security.tls_key, "PEM private key of --tls_cert");
+  app.add_option("--tls_client_ca", security.tls_client_ca,
+                 "PEM CA: require client certificates signed by it (mutual TLS)");
+  app.add_option("--auth_token_file", security.auth_token_file,
+                 "File holding a bearer token every hnet.v1 call must carry");
+  app.add_option("--metrics_port", options.metrics_port,
+                 "HTTP port of /metrics and /healthz; 0 disables")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--metrics_address", options.metrics_address, "Address of the metrics port")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   hnet::log::Init(log_level);
 
@@ -100,6 +114,7 @@ int main(int argc, char** argv) {
     return Fail(absl::InvalidArgumentError("--max_message_mb must be in [1, 2047]"));
   }
   options.limits.max_message_bytes = max_message_mb << 20;
+  if (absl::Status s = hnet::server::LoadSecurityFlags(security, &options); !s.ok()) return Fail(s);
   if (threads <= 0) threads = std::max(1, cores / options.workers);
   hnet::core::ConfigureRuntime(threads);
 

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -120,6 +121,7 @@ absl::Status ValidateModelName(absl::string_view name) {
 absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModel(const std::string& path,
                                                              const std::string& name,
                                                              const RegistryOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
   auto ckpt = core::ReadCheckpoint(path);
   if (!ckpt.ok()) return ckpt.status();
   if (ckpt->config().has_toy()) {
@@ -158,6 +160,8 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModel(const std::string& 
   if (options.warm_up) {
     if (absl::Status s = WarmUp(*model); !s.ok()) return s;
   }
+  model->load_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return std::shared_ptr<const LoadedModel>(std::move(model));
 }
 

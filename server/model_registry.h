@@ -28,6 +28,8 @@ struct LoadedModel {
   std::string name;  // File stem, matches [A-Za-z0-9._-]+.
   std::string path;
   std::string version;  // Hex CRC-32 of the checkpoint payload (from the verified header).
+  // Wall time LoadModel took: read, verify, build, warm up.
+  double load_seconds = 0;
   core::TargetLayout layout;
   std::shared_ptr<core::HyperNetworkImpl> network;
   c10::Device device{c10::kCPU};

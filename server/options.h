@@ -25,6 +25,20 @@ struct BatchingOptions {
   int64_t weight_cache_mb = 256;    // --weight_cache_mb: LRU of generated ensemble weights.
 };
 
+// Transport security of the gRPC port, as PEM contents (main() reads the files). Empty:
+// plaintext. Certificate chain and key together: TLS. Plus a client CA: mutual TLS, client
+// certificates required and verified against it.
+struct ServerTlsOptions {
+  std::string cert_chain_pem;   // --tls_cert
+  std::string private_key_pem;  // --tls_key
+  std::string client_ca_pem;    // --tls_client_ca
+  bool enabled() const { return !cert_chain_pem.empty(); }
+};
+
+// Server::Start with metrics_port = kEphemeralMetricsPort serves /metrics on a free port
+// (tests; see Server::metrics_port()).
+inline constexpr int kEphemeralMetricsPort = -1;
+
 struct ServerOptions {
   std::string address = "0.0.0.0";  // --address
   int port = 50051;                 // --port; 0 picks a free port (see Server::port()).
@@ -34,6 +48,12 @@ struct ServerOptions {
   std::string data_dir;             // --data_dir: evaluation split; empty = $HNET_DATA_DIR.
   Limits limits;
   BatchingOptions batching;
+  ServerTlsOptions tls;
+  // --auth_token_file contents: when set, every call except grpc.health.v1 and reflection
+  // must carry "authorization: Bearer <auth_token>" (server/auth.h).
+  std::string auth_token;
+  int metrics_port = 0;                     // --metrics_port: HTTP /metrics; 0 = disabled.
+  std::string metrics_address = "0.0.0.0";  // --metrics_address
 };
 
 }  // namespace hnet::server

@@ -12,6 +12,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
+#include "server/auth.h"
+#include "server/tls.h"
+
+#ifndef HNET_VERSION
+#define HNET_VERSION "unknown"
+#endif
 
 namespace hnet::server {
 namespace {
@@ -30,23 +36,46 @@ void SetServing(grpc::Server* server, bool serving) {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const ModelRegistry> registry,
                                                       const ServerOptions& options) {
+  if (options.metrics_port < kEphemeralMetricsPort || options.metrics_port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--metrics_port must be in [0, 65535], got ", options.metrics_port));
+  }
+  auto credentials = MakeServerCredentials(options.tls);
+  if (!credentials.ok()) return credentials.status();
+  if (!options.auth_token.empty()) {
+    if (absl::Status st = ValidateToken(options.auth_token, "--auth_token_file"); !st.ok()) {
+      return st;
+    }
+  }
   std::unique_ptr<Server> s(new Server());
   s->options_ = options;
+  s->metrics_ = std::make_unique<Metrics>(HNET_VERSION);
+  for (const std::shared_ptr<const LoadedModel>& model : registry->models()) {
+    s->metrics_->RecordModelLoad(model->name, model->version, model->load_seconds);
+  }
+  s->metrics_->SetModelsLoaded(static_cast<int64_t>(registry->models().size()));
   s->executor_ =
       std::make_unique<Executor>(Executor::Options{options.workers, options.queue_capacity});
+  s->metrics_->SetQueueDepthSource([executor = s->executor_.get()] { return executor->queued(); });
   s->cache_ = std::make_unique<WeightCache>(options.batching.weight_cache_mb << 20);
-  s->batcher_ =
-      std::make_unique<ClassifyBatcher>(s->executor_.get(), s->cache_.get(), options.batching);
+  s->batcher_ = std::make_unique<ClassifyBatcher>(s->executor_.get(), s->cache_.get(),
+                                                  options.batching, s->metrics_.get());
   s->eval_data_ = std::make_unique<EvaluationData>(options.data_dir);
   s->service_ =
       std::make_unique<HyperNetService>(std::move(registry), options.limits, s->executor_.get(),
-                                        s->batcher_.get(), s->eval_data_.get());
+                                        s->batcher_.get(), s->eval_data_.get(), s->metrics_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   const std::string address = absl::StrCat(options.address, ":", options.port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &s->port_);
+  builder.AddListeningPort(address, *credentials, &s->port_);
+  if (!options.auth_token.empty()) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(std::make_unique<AuthInterceptorFactory>(
+        std::make_shared<TokenAuthenticator>(options.auth_token), s->metrics_.get()));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   const int max_message = static_cast<int>(
       std::min<int64_t>(options.limits.max_message_bytes, std::numeric_limits<int>::max()));
   builder.SetMaxReceiveMessageSize(max_message);
@@ -57,7 +86,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Mode
     s->executor_->Shutdown();
     return absl::UnavailableError(absl::StrCat("cannot listen on ", address));
   }
+  s->serving_.store(true);
+  if (options.metrics_port != 0) {
+    const int metrics_port =
+        options.metrics_port == kEphemeralMetricsPort ? 0 : options.metrics_port;
+    auto http = MetricsHttpServer::Start(options.metrics_address, metrics_port, s->metrics_.get(),
+                                         [server = s.get()] { return server->serving_.load(); });
+    if (!http.ok()) return http.status();  // ~Server shuts the gRPC side down.
+    s->metrics_http_ = *std::move(http);
+  }
   SetServing(s->server_.get(), true);
+  log::Info("gRPC on {} ({}{}){}", s->endpoint(),
+            options.tls.enabled() ? (options.tls.client_ca_pem.empty() ? "TLS" : "mutual TLS")
+                                  : "plaintext",
+            options.auth_token.empty() ? "" : ", bearer token required",
+            s->metrics_http_ != nullptr
+                ? absl::StrCat("; metrics on ", options.metrics_address, ":", s->metrics_port())
+                : "");
   return s;
 }
 
@@ -71,6 +116,7 @@ void Server::Shutdown() {
     using Clock = std::chrono::system_clock;
     const auto deadline = Clock::now() + std::chrono::milliseconds(
                                              static_cast<int64_t>(options_.drain_timeout_s * 1000));
+    serving_.store(false);
     SetServing(server_.get(), false);
     service_->StartDraining();  // New calls: UNAVAILABLE.
     while (service_->in_flight() > 0 && Clock::now() < deadline) {
@@ -86,6 +132,7 @@ void Server::Shutdown() {
     server_->Shutdown(Clock::now() + std::chrono::milliseconds(50));
     // Every handler has returned; queued tasks see their callers gone and finish quickly.
     executor_->Shutdown();
+    if (metrics_http_ != nullptr) metrics_http_->Stop();
     log::Info("server on {} stopped", endpoint());
   });
 }

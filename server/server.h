@@ -1,10 +1,12 @@
 // A running hnet-server: the gRPC server (HyperNet service, grpc.health.v1, reflection) with
-// its executor, Classify batcher, weight cache and evaluation data.
+// its executor, Classify batcher, weight cache and evaluation data; optionally TLS / mutual
+// TLS, bearer-token authentication and an HTTP /metrics + /healthz endpoint.
 #ifndef HNET_SERVER_SERVER_H_
 #define HNET_SERVER_SERVER_H_
 
 #include <grpcpp/server.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -13,6 +15,8 @@
 #include "server/classify_batcher.h"
 #include "server/eval_data.h"
 #include "server/executor.h"
+#include "server/metrics.h"
+#include "server/metrics_http.h"
 #include "server/model_registry.h"
 #include "server/options.h"
 #include "server/service.h"
@@ -23,7 +27,9 @@ namespace hnet::server {
 class Server {
  public:
   // Builds the service over `registry` and starts listening on options.address:options.port
-  // (port 0 picks a free one). Health reports SERVING once this returns.
+  // (port 0 picks a free one), with options.tls and options.auth_token, and /metrics on
+  // options.metrics_port when set. Health reports SERVING once this returns. Bad TLS
+  // material or token: INVALID_ARGUMENT naming the flag.
   static absl::StatusOr<std::unique_ptr<Server>> Start(
       std::shared_ptr<const ModelRegistry> registry, const ServerOptions& options);
 
@@ -34,10 +40,16 @@ class Server {
   // "address:port" as listened on.
   std::string endpoint() const;
   const ClassifyBatcher& batcher() const { return *batcher_; }
+  // The server's metrics; model lifecycle code records (re)loads here. Lives as long as the
+  // server.
+  Metrics& metrics() const { return *metrics_; }
+  // The port /metrics is served on; 0 when disabled.
+  int metrics_port() const { return metrics_http_ != nullptr ? metrics_http_->port() : 0; }
 
   // Health NOT_SERVING, refuses new calls (UNAVAILABLE), lets in-flight calls finish for up
   // to options.drain_timeout_s (plus a short linger so their last messages reach the
-  // clients), cancels the rest, closes the port, stops the workers. Idempotent.
+  // clients), cancels the rest, closes the port, stops the workers, then the metrics
+  // endpoint (/healthz answers 503 from the start of the drain). Idempotent.
   void Shutdown();
 
   // Blocks until Shutdown() has completed (from another thread).
@@ -48,12 +60,15 @@ class Server {
 
   ServerOptions options_;
   int port_ = 0;
+  std::unique_ptr<Metrics> metrics_;  // First: outlives everything that records into it.
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<WeightCache> cache_;
   std::unique_ptr<ClassifyBatcher> batcher_;
   std::unique_ptr<EvaluationData> eval_data_;
   std::unique_ptr<HyperNetService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::atomic<bool> serving_{false};
+  std::unique_ptr<MetricsHttpServer> metrics_http_;  // Last: stopped before the rest goes.
   std::once_flag shutdown_once_;
 };
 

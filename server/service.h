@@ -12,6 +12,7 @@
 #include "server/classify_batcher.h"
 #include "server/eval_data.h"
 #include "server/executor.h"
+#include "server/metrics.h"
 #include "server/model_registry.h"
 #include "server/options.h"
 
@@ -19,9 +20,9 @@ namespace hnet::server {
 
 class HyperNetService final : public hnet::v1::HyperNet::Service {
  public:
-  // The pointers must outlive the service.
+  // The pointers must outlive the service; `metrics` may be null.
   HyperNetService(std::shared_ptr<const ModelRegistry> registry, Limits limits, Executor* executor,
-                  ClassifyBatcher* batcher, EvaluationData* eval_data);
+                  ClassifyBatcher* batcher, EvaluationData* eval_data, Metrics* metrics = nullptr);
 
   // From now on, new calls are refused with UNAVAILABLE (calls already running continue).
   void StartDraining() { draining_.store(true); }
@@ -48,8 +49,8 @@ class HyperNetService final : public hnet::v1::HyperNet::Service {
  private:
   class Call;  // Per-call state: access log, model lookup, stop check.
 
-  // Runs `body` as the call `method`: refuses it while draining, counts it in flight, logs
-  // it, and maps its status onto gRPC.
+  // Runs `body` as the call `method`: refuses it when unauthenticated (server/auth.h) or
+  // while draining, counts it in flight, logs and counts it, and maps its status onto gRPC.
   template <typename Body>
   grpc::Status Handle(const char* method, grpc::ServerContext* context, Body body);
 
@@ -67,6 +68,7 @@ class HyperNetService final : public hnet::v1::HyperNet::Service {
   Executor* const executor_;
   ClassifyBatcher* const batcher_;
   EvaluationData* const eval_data_;
+  Metrics* const metrics_;
   std::atomic<bool> draining_{false};
   std::atomic<int64_t> in_flight_{0};
 };

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "client/cli/commands.h"
+#include "client/cli/security.h"
 #include "client/client.h"
 
 namespace {
@@ -34,6 +35,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max_attempts", max_attempts, "Attempts when the server is unavailable")
       ->capture_default_str();
+  hnet::cli::SecurityArgs security;
+  app.add_option("--tls_ca", security.tls_ca, "PEM CA certificates that verify the server (TLS)");
+  app.add_option("--tls_cert", security.tls_cert, "PEM client certificate chain (mutual TLS)");
+  app.add_option("--tls_key", security.tls_key, "PEM private key of --tls_cert");
+  app.add_option("--token_file", security.token_file,
+                 "File holding the server's bearer token (default $HNET_TOKEN_FILE)")
+      ->envname("HNET_TOKEN_FILE");
 
   CLI::App* info = app.add_subcommand("info", "Print the model (or every model) description");
 
@@ -89,6 +97,7 @@ int main(int argc, char** argv) {
   }
   options.deadline = absl::Seconds(deadline_s);
   options.max_attempts = max_attempts;
+  if (absl::Status s = hnet::cli::ApplySecurityArgs(security, &options); !s.ok()) return Fail(s);
   absl::StatusOr<std::unique_ptr<hnet::client::Client>> client =
       hnet::client::Client::Connect(options);
   if (!client.ok()) return Fail(client.status());

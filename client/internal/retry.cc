@@ -21,6 +21,9 @@ grpc::Status CallWithRetry(
   for (int n = 1;; ++n) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(deadline));
+    if (!options.bearer_token.empty()) {
+      context.AddMetadata("authorization", "Bearer " + options.bearer_token);
+    }
     bool retryable = true;
     grpc::Status status = attempt(&context, &retryable);
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE || !retryable ||

@@ -15,7 +15,8 @@ namespace hnet::client::internal {
 // capped at max_backoff, times a jitter factor in [0.8, 1.2].
 absl::Duration Backoff(const ClientOptions& options, int attempt);
 
-// Calls `attempt` with a fresh ClientContext whose deadline is `deadline` until it returns a
+// Calls `attempt` with a fresh ClientContext whose deadline is `deadline` (and which carries
+// "authorization: Bearer <options.bearer_token>" when the token is set) until it returns a
 // status other than UNAVAILABLE, or clears *retryable (e.g. a stream that already delivered
 // messages), or options.max_attempts attempts are spent, or the next backoff would end past
 // the deadline. Returns the last attempt's status unchanged.

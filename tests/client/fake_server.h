@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -50,6 +51,8 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
   hnet::v1::SampleWeightsRequest last_sample ABSL_GUARDED_BY(mu);
   hnet::v1::ClassifyRequest last_classify ABSL_GUARDED_BY(mu);
   hnet::v1::InterpolatePathRequest last_path ABSL_GUARDED_BY(mu);
+  // The "authorization" metadata of every call, in arrival order ("" when absent).
+  std::vector<std::string> authorizations ABSL_GUARDED_BY(mu);
 
   grpc::Status ListModels(grpc::ServerContext* ctx, const hnet::v1::ListModelsRequest*,
                           hnet::v1::ListModelsResponse* response) override {
@@ -166,6 +169,13 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
   // Counts the call, applies the delay and the scripted UNAVAILABLE answers.
   grpc::Status Enter(grpc::ServerContext* ctx) {
     calls.fetch_add(1);
+    {
+      const auto& metadata = ctx->client_metadata();
+      auto it = metadata.find("authorization");
+      absl::MutexLock lock(&mu);
+      authorizations.push_back(
+          it == metadata.end() ? "" : std::string(it->second.data(), it->second.size()));
+    }
     const absl::Time until = absl::Now() + delay;
     while (absl::Now() < until && !ctx->IsCancelled()) absl::SleepFor(absl::Milliseconds(5));
     if (unavailable_first.fetch_sub(1) > 0) {
