@@ -25,6 +25,14 @@ struct BatchingOptions {
   int64_t weight_cache_mb = 256;    // --weight_cache_mb: LRU of generated ensemble weights.
 };
 
+// Model lifecycle (model_watcher.h): the watched --models directory and hnet.v1.ModelAdmin.
+// How many versions per name stay loaded is RegistryOptions::keep_versions.
+struct LifecycleOptions {
+  std::string models_dir;       // --models; empty: nothing to watch (ModelAdmin loads only).
+  double watch_interval_s = 2;  // --watch_interval_s: rescan period; 0 disables polling.
+  bool admin_service = true;    // --admin_service: register hnet.v1.ModelAdmin.
+};
+
 struct ServerOptions {
   std::string address = "0.0.0.0";  // --address
   int port = 50051;                 // --port; 0 picks a free port (see Server::port()).
@@ -34,6 +42,7 @@ struct ServerOptions {
   std::string data_dir;             // --data_dir: evaluation split; empty = $HNET_DATA_DIR.
   Limits limits;
   BatchingOptions batching;
+  LifecycleOptions lifecycle;
 };
 
 }  // namespace hnet::server

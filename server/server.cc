@@ -28,7 +28,7 @@ void SetServing(grpc::Server* server, bool serving) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const ModelRegistry> registry,
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<ModelRegistry> registry,
                                                       const ServerOptions& options) {
   std::unique_ptr<Server> s(new Server());
   s->options_ = options;
@@ -38,9 +38,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Mode
   s->batcher_ =
       std::make_unique<ClassifyBatcher>(s->executor_.get(), s->cache_.get(), options.batching);
   s->eval_data_ = std::make_unique<EvaluationData>(options.data_dir);
-  s->service_ =
-      std::make_unique<HyperNetService>(std::move(registry), options.limits, s->executor_.get(),
-                                        s->batcher_.get(), s->eval_data_.get());
+  s->registry_ = std::move(registry);
+  s->service_ = std::make_unique<HyperNetService>(s->registry_, options.limits, s->executor_.get(),
+                                                  s->batcher_.get(), s->eval_data_.get());
+  s->watcher_ = std::make_unique<ModelWatcher>(
+      s->registry_,
+      WatcherOptions{options.lifecycle.models_dir, options.lifecycle.watch_interval_s},
+      s->MakeModelEvents());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -52,14 +56,33 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Mode
   builder.SetMaxReceiveMessageSize(max_message);
   builder.SetMaxSendMessageSize(max_message);
   builder.RegisterService(s->service_.get());
+  if (options.lifecycle.admin_service) {
+    s->admin_ = std::make_unique<ModelAdminService>(s->watcher_.get());
+    builder.RegisterService(s->admin_.get());
+  }
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     s->executor_->Shutdown();
     return absl::UnavailableError(absl::StrCat("cannot listen on ", address));
   }
-  SetServing(s->server_.get(), true);
+  s->UpdateHealth();
+  s->watcher_->Start();  // After server_ is set: the watcher thread updates health.
   return s;
 }
+
+ModelEvents Server::MakeModelEvents() {
+  ModelEvents events;
+  // Metrics hook: events.on_loaded(model, seconds) is called where a model load completes
+  // (directory watcher, SIGHUP, ModelAdmin.LoadModel); nothing is recorded yet.
+  //
+  // Generated weights of a version that left are never served again (their keys name its
+  // load); drop them now rather than when the LRU gets to them.
+  events.on_unloaded = [this](const LoadedModel& model) { cache_->EraseByPrefix(ModelKey(model)); };
+  events.on_changed = [this](size_t) { UpdateHealth(); };
+  return events;
+}
+
+void Server::UpdateHealth() { SetServing(server_.get(), registry_->size() > 0); }
 
 Server::~Server() { Shutdown(); }
 
@@ -71,6 +94,7 @@ void Server::Shutdown() {
     using Clock = std::chrono::system_clock;
     const auto deadline = Clock::now() + std::chrono::milliseconds(
                                              static_cast<int64_t>(options_.drain_timeout_s * 1000));
+    watcher_->Stop();  // No loads or health updates from here on.
     SetServing(server_.get(), false);
     service_->StartDraining();  // New calls: UNAVAILABLE.
     while (service_->in_flight() > 0 && Clock::now() < deadline) {

@@ -1,5 +1,6 @@
-// A running hnet-server: the gRPC server (HyperNet service, grpc.health.v1, reflection) with
-// its executor, Classify batcher, weight cache and evaluation data.
+// A running hnet-server: the gRPC server (HyperNet and ModelAdmin services, grpc.health.v1,
+// reflection) with its executor, Classify batcher, weight cache, evaluation data and the
+// model watcher that keeps the registry in step with the --models directory.
 #ifndef HNET_SERVER_SERVER_H_
 #define HNET_SERVER_SERVER_H_
 
@@ -10,10 +11,12 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "server/admin_service.h"
 #include "server/classify_batcher.h"
 #include "server/eval_data.h"
 #include "server/executor.h"
 #include "server/model_registry.h"
+#include "server/model_watcher.h"
 #include "server/options.h"
 #include "server/service.h"
 #include "server/weight_cache.h"
@@ -22,10 +25,12 @@ namespace hnet::server {
 
 class Server {
  public:
-  // Builds the service over `registry` and starts listening on options.address:options.port
-  // (port 0 picks a free one). Health reports SERVING once this returns.
-  static absl::StatusOr<std::unique_ptr<Server>> Start(
-      std::shared_ptr<const ModelRegistry> registry, const ServerOptions& options);
+  // Builds the services over `registry` and starts listening on options.address:options.port
+  // (port 0 picks a free one). Health reports SERVING once this returns, and from then on
+  // while at least one model is loaded. Only the server's ModelWatcher writes `registry`
+  // afterwards (watching options.lifecycle.models_dir when set).
+  static absl::StatusOr<std::unique_ptr<Server>> Start(std::shared_ptr<ModelRegistry> registry,
+                                                       const ServerOptions& options);
 
   ~Server();  // Shutdown().
 
@@ -34,6 +39,10 @@ class Server {
   // "address:port" as listened on.
   std::string endpoint() const;
   const ClassifyBatcher& batcher() const { return *batcher_; }
+  const WeightCache& cache() const { return *cache_; }
+  const ModelRegistry& registry() const { return *registry_; }
+  // Rescans, loads and unloads (SIGHUP, tests). Thread-safe.
+  ModelWatcher& watcher() { return *watcher_; }
 
   // Health NOT_SERVING, refuses new calls (UNAVAILABLE), lets in-flight calls finish for up
   // to options.drain_timeout_s (plus a short linger so their last messages reach the
@@ -46,13 +55,21 @@ class Server {
  private:
   Server() = default;
 
+  // Health SERVING iff a model is loaded. Called on the watcher thread (and by Start).
+  void UpdateHealth();
+  // What the watcher notifies: health, cache eviction (and metrics at merge time).
+  ModelEvents MakeModelEvents();
+
   ServerOptions options_;
   int port_ = 0;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<WeightCache> cache_;
   std::unique_ptr<ClassifyBatcher> batcher_;
   std::unique_ptr<EvaluationData> eval_data_;
+  std::shared_ptr<ModelRegistry> registry_;
   std::unique_ptr<HyperNetService> service_;
+  std::unique_ptr<ModelWatcher> watcher_;
+  std::unique_ptr<ModelAdminService> admin_;
   std::unique_ptr<grpc::Server> server_;
   std::once_flag shutdown_once_;
 };

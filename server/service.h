@@ -19,7 +19,8 @@ namespace hnet::server {
 
 class HyperNetService final : public hnet::v1::HyperNet::Service {
  public:
-  // The pointers must outlive the service.
+  // The pointers must outlive the service. `registry` is live (the watcher changes it); each
+  // call resolves its model version once and uses that one throughout.
   HyperNetService(std::shared_ptr<const ModelRegistry> registry, Limits limits, Executor* executor,
                   ClassifyBatcher* batcher, EvaluationData* eval_data);
 

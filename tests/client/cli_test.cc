@@ -51,10 +51,11 @@ TEST_F(CliTest, ResolvesTheOnlyModel) {
 
 TEST_F(CliTest, InfoPrintsTheModel) {
   std::ostringstream out;
-  ASSERT_TRUE(RunInfo(*client_, "mnist", out).ok());
-  EXPECT_NE(out.str().find("model mnist (version deadbeef) on cpu"), std::string::npos);
+  ASSERT_TRUE(RunInfo(*client_, "mnist", 0, out).ok());
+  EXPECT_NE(out.str().find("model mnist version 3 (content deadbeef, latest) on cpu"),
+            std::string::npos);
   EXPECT_NE(out.str().find("layer0"), std::string::npos);
-  EXPECT_EQ(RunInfo(*client_, "nope", out).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(RunInfo(*client_, "nope", 0, out).code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(CliTest, SampleWritesNpyNpzAndPt) {

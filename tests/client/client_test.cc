@@ -40,6 +40,8 @@ TEST(ClientTest, ModelInfoIsConverted) {
   const ModelInfo& m = (*models)[0];
   EXPECT_EQ(m.name, "mnist");
   EXPECT_EQ(m.version, "deadbeef");
+  EXPECT_EQ(m.version_number, 3);
+  EXPECT_TRUE(m.latest);
   EXPECT_EQ(m.target.input_height, 2);
   ASSERT_EQ(m.target.layers.size(), 2u);
   EXPECT_EQ(m.target.layers[0].kind, LayerSpec::Kind::kConv);

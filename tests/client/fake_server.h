@@ -178,6 +178,8 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
     hnet::v1::ModelInfo info;
     info.set_name(name_);
     info.set_version("deadbeef");
+    info.set_version_number(3);
+    info.set_latest(true);
     info.mutable_target()->set_name("tiny");
     info.mutable_target()->set_input_channels(1);
     info.mutable_target()->set_input_height(2);
