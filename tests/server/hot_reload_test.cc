@@ -27,8 +27,8 @@ using testing::SameWeights;
 using testing::Summary;
 
 constexpr int kThreads = 8;
-constexpr int64_t kRequestsBeforeSwap = 4;  // Per thread, answered before the replacement.
-constexpr int64_t kRequestsAfterSwap = 4;   // Per thread, answered by the new checkpoint.
+constexpr int64_t kRequestsBeforeSwap = 25;  // Per thread, answered before the replacement.
+constexpr int64_t kRequestsAfterSwap = 25;   // Per thread, answered by the new checkpoint.
 constexpr int64_t kInputs = 4;
 constexpr int64_t kMembers = 3;
 

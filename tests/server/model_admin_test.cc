@@ -59,7 +59,7 @@ TEST_F(ModelAdminTest, LoadModelErrorsFollowTheGrpcGuide) {
   registry_options_.keep_versions = 2;
   Start();
   const std::string corrupt = (dir_ / "corrupt.bin").string();
-  std::ofstream(corrupt) << "HNETCKPT but nothing else";
+  std::ofstream(corrupt) << "not a checkpoint, just some text";
   struct Case {
     hnet::v1::LoadModelRequest request;
     grpc::StatusCode code;
