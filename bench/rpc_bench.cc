@@ -551,7 +551,7 @@ int main(int argc, char** argv) {
 
   // Models and server.
   hnet::server::RegistryOptions registry_options;  // CPU, warmed up.
-  std::shared_ptr<const hnet::server::ModelRegistry> registry;
+  std::shared_ptr<hnet::server::ModelRegistry> registry;
   if (!models_dir.empty()) {
     registry = Check(hnet::server::ModelRegistry::LoadDirectory(models_dir, registry_options),
                      "loading " + models_dir);

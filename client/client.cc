@@ -1,5 +1,6 @@
 #include "client/client.h"
 
+#include "absl/strings/str_cat.h"
 #include "client/internal/channel.h"
 #include "client/internal/client_impl.h"
 #include "client/internal/convert.h"
@@ -35,9 +36,13 @@ absl::StatusOr<std::vector<ModelInfo>> Client::ListModels() const {
   return models;
 }
 
-absl::StatusOr<ModelInfo> Client::GetModelInfo(absl::string_view model) const {
+absl::StatusOr<ModelInfo> Client::GetModelInfo(absl::string_view model, int64_t version) const {
+  if (version < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("version: must be >= 0, got ", version));
+  }
   hnet::v1::GetModelInfoRequest request;
   request.set_model(std::string(model));
+  request.set_version(version);
   hnet::v1::ModelInfo response;
   absl::Status s = impl_->Unary(&HyperNet::Stub::GetModelInfo, request, &response);
   if (!s.ok()) return s;

@@ -126,6 +126,9 @@ absl::Status ValidateSampleOptions(const SampleOptions& options) {
   if (options.permutation_gauge && !options.gauge_fixed) {
     return Invalid("SampleOptions.permutation_gauge", "requires gauge_fixed");
   }
+  if (options.version < 0) {
+    return Invalid("SampleOptions.version", absl::StrCat("must be >= 0, got ", options.version));
+  }
   return absl::OkStatus();
 }
 
@@ -142,6 +145,9 @@ absl::Status ValidateClassifyOptions(const Tensor& inputs, const ClassifyOptions
   if (rule < 1 || rule > 3) {
     return Invalid("ClassifyOptions.rule", absl::StrCat("unknown rule ", rule));
   }
+  if (options.version < 0) {
+    return Invalid("ClassifyOptions.version", absl::StrCat("must be >= 0, got ", options.version));
+  }
   return absl::OkStatus();
 }
 
@@ -154,6 +160,9 @@ absl::Status ValidatePathOptions(const PathOptions& options) {
   const int mode = static_cast<int>(options.mode);
   if (mode < 1 || mode > 3) {
     return Invalid("PathOptions.mode", absl::StrCat("unknown mode ", mode));
+  }
+  if (options.version < 0) {
+    return Invalid("PathOptions.version", absl::StrCat("must be >= 0, got ", options.version));
   }
   const bool has_inputs = !IsUnset(options.inputs);
   const bool has_labels = !IsUnset(options.labels);

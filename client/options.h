@@ -66,6 +66,7 @@ struct SampleOptions {
   bool gauge_fixed = false;        // scale and logits-bias gauge
   bool permutation_gauge = false;  // also sort filters; requires gauge_fixed
   bool return_z = false;
+  int64_t version = 0;  // model version; 0: the latest the server has loaded
 };
 
 enum class EnsembleRule { kMeanProbability = 2, kMajorityVote = 1, kMostConfident = 3 };
@@ -75,6 +76,7 @@ struct ClassifyOptions {
   Noise noise;                 // z: [K, z_dim] float32
   EnsembleRule rule = EnsembleRule::kMeanProbability;
   bool return_members = false;
+  int64_t version = 0;  // model version; 0: the latest the server has loaded
 };
 
 enum class PathMode { kBoth = 3, kDirect = 1, kInterpolated = 2 };
@@ -87,6 +89,7 @@ struct PathOptions {
   Tensor inputs;        // optional labelled inputs; unset: the server's evaluation split
   Tensor labels;        // [N] int32/int64; set exactly when inputs are set
   bool return_weights = false;
+  int64_t version = 0;  // model version; 0: the latest the server has loaded
 };
 
 // OK when the client options are usable.

@@ -56,10 +56,17 @@ struct ValidationMetrics {
   double cross_entropy = 0;
 };
 
-// Everything the server reports about one model (hnet.v1.ModelInfo).
+// The model version that served a call (hnet.v1.ModelVersion).
+struct ModelVersion {
+  std::string name;
+  int64_t version = 0;       // ModelInfo::version_number
+  std::string content_hash;  // ModelInfo::version
+};
+
+// Everything the server reports about one loaded model version (hnet.v1.ModelInfo).
 struct ModelInfo {
   std::string name;
-  std::string version;
+  std::string version;  // content hash: hex CRC-32 of the checkpoint payload
   TargetSpec target;
   std::vector<LayerInfo> layers;
   int64_t weight_count = 0;
@@ -70,6 +77,9 @@ struct ModelInfo {
   ValidationMetrics validation;
   std::string device;
   int64_t parameter_count = 0;
+  int64_t version_number = 0;  // numeric version (1 for a single-file model)
+  bool latest = false;         // served when a call pins no version
+  std::string path;            // checkpoint file on the server
 };
 
 // Weights of one target layer: [n, F, S] for a batch, [F, S] for a single network.
@@ -82,6 +92,7 @@ struct Layer {
 struct SampleResult {
   Tensor z;
   std::vector<Layer> layers;
+  ModelVersion model;  // the version that generated them
 };
 
 // One network of StreamWeights: its index, z ([z_dim], unset unless requested), layers.
@@ -89,6 +100,7 @@ struct GeneratedNetwork {
   int32_t index = 0;
   Tensor z;
   std::vector<Layer> layers;
+  ModelVersion model;  // the version that generated it
 };
 
 // The ensemble's verdict on one input (hnet.v1.Prediction).
@@ -106,6 +118,7 @@ struct Prediction {
 struct ClassifyResult {
   std::vector<Prediction> predictions;
   Tensor member_predictions;
+  ModelVersion model;  // the version that classified
 };
 
 // One point of an interpolation path (hnet.v1.PathPoint).
@@ -121,6 +134,7 @@ struct PathPoint {
 struct PathResult {
   std::vector<PathPoint> points;
   int64_t evaluated_inputs = 0;
+  ModelVersion model;  // the version that generated the paths
 };
 
 }  // namespace hnet::client

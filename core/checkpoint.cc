@@ -108,6 +108,12 @@ absl::Status WriteCheckpoint(const std::string& path, const hnet::v1::Checkpoint
 }
 
 absl::StatusOr<hnet::v1::Checkpoint> ReadCheckpoint(const std::string& path) {
+  uint32_t crc;
+  return ReadCheckpoint(path, &crc);
+}
+
+absl::StatusOr<hnet::v1::Checkpoint> ReadCheckpoint(const std::string& path,
+                                                    uint32_t* payload_crc) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("checkpoint ", path, " cannot be opened"));
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -139,6 +145,7 @@ absl::StatusOr<hnet::v1::Checkpoint> ReadCheckpoint(const std::string& path) {
   if (checkpoint.format_version() != version) {
     return corrupt("payload format version disagrees with the header");
   }
+  *payload_crc = crc;
   return checkpoint;
 }
 

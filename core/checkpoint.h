@@ -32,6 +32,9 @@ absl::Status WriteCheckpoint(const std::string& path, const hnet::v1::Checkpoint
 // Reads and verifies a checkpoint. NotFound if missing; DataLoss if truncated, corrupted or
 // not a checkpoint; FailedPrecondition for an unsupported format version.
 absl::StatusOr<hnet::v1::Checkpoint> ReadCheckpoint(const std::string& path);
+// As above; on success also sets *payload_crc to the verified payload CRC-32 of the bytes
+// read (one read of the file, so the CRC always belongs to the returned checkpoint).
+absl::StatusOr<hnet::v1::Checkpoint> ReadCheckpoint(const std::string& path, uint32_t* payload_crc);
 
 // A tensor as raw little-endian bytes (copied to CPU, made contiguous).
 hnet::v1::TensorProto TensorToProto(const at::Tensor& tensor);

@@ -19,12 +19,11 @@ constexpr int64_t kChunkNetworkImages = 16384;
 // chunks of a multiple of that keep the same groups as one call over all members.
 constexpr int64_t kPredictGroup = 32;
 
-std::string BatchKey(const ClassifyJob& job) {
-  return absl::StrCat(job.model->name, "|", job.model->version, "|", *job.noise.seed, "|",
-                      job.noise.count);
-}
-
 }  // namespace
+
+std::string BatchKey(const ClassifyJob& job) {
+  return absl::StrCat(ModelKey(*job.model), *job.noise.seed, "|", job.noise.count);
+}
 
 absl::StatusOr<EnsembleAccumulator> EvaluateEnsemble(const core::TargetLayout& layout,
                                                      const core::WeightBatch& weights,

@@ -1,7 +1,7 @@
-// Dynamic batching of Classify: concurrent requests for the same model and the same seeded
-// noise (seed and K; the rule does not matter) are merged into one ensemble pass over their
-// concatenated inputs, then split. A batch is dispatched to the executor when it holds
-// max_batch_inputs images or its oldest request has waited batch_delay_ms.
+// Dynamic batching of Classify: concurrent requests for the same model version (the same load
+// of it) and the same seeded noise (seed and K; the rule does not matter) are merged into one
+// ensemble pass over their concatenated inputs, then split. A batch is dispatched to the executor
+// when it holds max_batch_inputs images or its oldest request has waited batch_delay_ms.
 #ifndef HNET_SERVER_CLASSIFY_BATCHER_H_
 #define HNET_SERVER_CLASSIFY_BATCHER_H_
 
@@ -40,6 +40,10 @@ struct ClassifyJob {
   std::shared_ptr<TaskTimer> timer;                 // Optional: time waiting and running.
   std::chrono::steady_clock::time_point submitted;  // Set by Submit().
 };
+
+// Batches and cached weights are keyed by this: ModelKey(*job.model) (name, version, content
+// hash, load id), then the seed and K. Only for jobs with a seed.
+std::string BatchKey(const ClassifyJob& job);
 
 // Runs the K networks of `weights` on images [N, C, H, W] and accumulates their statistics,
 // in member chunks that keep the probabilities small. CANCELLED when `stop()` is true between

@@ -19,8 +19,8 @@
 
 namespace {
 
-// SIGINT/SIGTERM write their number here (async-signal-safe); main() waits on the other end,
-// so a signal that arrives during start-up is acted on as soon as the server is up.
+// SIGINT/SIGTERM/SIGHUP write their number here (async-signal-safe); main() waits on the
+// other end, so a signal that arrives during start-up is acted on as soon as the server is up.
 int g_signal_pipe[2] = {-1, -1};
 
 void OnSignal(int signal_number) {
@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   action.sa_flags = SA_RESTART;
   ::sigaction(SIGINT, &action, nullptr);
   ::sigaction(SIGTERM, &action, nullptr);
+  ::sigaction(SIGHUP, &action, nullptr);  // Rescan --models now.
 
   CLI::App app{"hnet-server: serve generated networks of hypernetwork checkpoints over gRPC"};
   hnet::server::ServerOptions options;
@@ -52,8 +53,20 @@ int main(int argc, char** argv) {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int threads = 0;
   int64_t max_message_mb = options.limits.max_message_bytes >> 20;
-  app.add_option("--models", models_dir, "Directory of *.hnet checkpoints (name = file stem)")
+  int keep_versions = 1;
+  app.add_option("--models", models_dir,
+                 "Directory of checkpoints: <name>.hnet or <name>/<version>.hnet")
       ->required();
+  app.add_option("--watch_interval_s", options.lifecycle.watch_interval_s,
+                 "Rescan --models this often (load new, reload changed, unload deleted "
+                 "checkpoints); 0: only on SIGHUP or ModelAdmin.ReloadModels")
+      ->capture_default_str();
+  app.add_option("--keep_versions", keep_versions,
+                 "Versions per model name kept loaded (the highest ones)")
+      ->capture_default_str();
+  app.add_option("--admin_service", options.lifecycle.admin_service,
+                 "Serve hnet.v1.ModelAdmin (LoadModel, UnloadModel, ReloadModels)")
+      ->capture_default_str();
   app.add_option("--address", options.address, "Address to listen on")->capture_default_str();
   app.add_option("--port", options.port, "Port; 0 picks a free one")->capture_default_str();
   app.add_option("--device", device_flag, "auto, cpu, cuda or cuda:N")->capture_default_str();
@@ -115,6 +128,11 @@ int main(int argc, char** argv) {
   }
   options.limits.max_message_bytes = max_message_mb << 20;
   if (absl::Status s = hnet::server::LoadSecurityFlags(security, &options); !s.ok()) return Fail(s);
+  if (keep_versions < 1) return Fail(absl::InvalidArgumentError("--keep_versions must be >= 1"));
+  if (!(options.lifecycle.watch_interval_s >= 0)) {
+    return Fail(absl::InvalidArgumentError("--watch_interval_s must be >= 0"));
+  }
+  options.lifecycle.models_dir = models_dir;
   if (threads <= 0) threads = std::max(1, cores / options.workers);
   hnet::core::ConfigureRuntime(threads);
 
@@ -122,6 +140,7 @@ int main(int argc, char** argv) {
   if (!device.ok()) return Fail(device.status());
   hnet::server::RegistryOptions registry_options;
   registry_options.device = *device;
+  registry_options.keep_versions = keep_versions;
   auto registry = hnet::server::ModelRegistry::LoadDirectory(models_dir, registry_options);
   if (!registry.ok()) return Fail(registry.status());
   auto server = hnet::server::Server::Start(std::move(*registry), options);
@@ -132,7 +151,15 @@ int main(int argc, char** argv) {
   std::cout << "listening on " << (*server)->endpoint() << std::endl;
 
   char signal_number = 0;
-  while (::read(g_signal_pipe[0], &signal_number, 1) < 0 && errno == EINTR) {
+  for (;;) {
+    const ssize_t n = ::read(g_signal_pipe[0], &signal_number, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 1 && signal_number == SIGHUP) {
+      hnet::log::Info("SIGHUP: rescanning {}", models_dir);
+      (*server)->watcher().Rescan();  // Runs on the watcher thread, which logs the changes.
+      continue;
+    }
+    break;
   }
   hnet::log::Info("signal {}: draining (up to {} s)", static_cast<int>(signal_number),
                   options.drain_timeout_s);

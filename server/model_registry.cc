@@ -3,44 +3,35 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
+#include <map>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "core/checkpoint.h"
 #include "core/hypernetwork.h"
 #include "core/log.h"
 #include "core/rng.h"
 #include "core/target_forward.h"
 #include "core/torch_status.h"
+#include "server/model_directory.h"
 #include "server/status_util.h"
 
 namespace hnet::server {
 namespace {
 
-namespace fs = std::filesystem;
-
-// The payload CRC-32 stored in the file header (bytes 12..15, see core/checkpoint.h), which
-// ReadCheckpoint has just verified against the payload.
-absl::StatusOr<std::string> HeaderCrc(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char header[16];
-  if (!in.read(header, sizeof(header))) {
-    return absl::DataLossError(absl::StrCat("checkpoint ", path, ": cannot read its header"));
-  }
-  uint32_t crc;
-  std::memcpy(&crc, header + 12, 4);
-  return absl::StrFormat("%08x", crc);
-}
+std::atomic<uint64_t> g_next_load_id{1};
 
 hnet::v1::ModelInfo MakeInfo(const LoadedModel& model, const hnet::v1::Checkpoint& ckpt) {
   hnet::v1::ModelInfo info;
   info.set_name(model.name);
-  info.set_version(model.version);
+  info.set_version(model.content_hash);
+  info.set_version_number(model.version);
+  info.set_path(model.path);
   *info.mutable_target() = model.layout.spec();
   for (size_t l = 0; l < model.layout.layers().size(); ++l) {
     const core::LayerShape& layer = model.layout.layers()[l];
@@ -105,49 +96,59 @@ absl::StatusOr<c10::Device> ParseDevice(const std::string& flag) {
   return device;
 }
 
-absl::Status ValidateModelName(absl::string_view name) {
-  if (name.empty()) return FieldError("model", "required");
+absl::Status ValidateModelName(absl::string_view name, absl::string_view field) {
+  if (name.empty()) return FieldError(field, "required");
   const bool ok = std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
            c == '_' || c == '-';
   });
   if (!ok) {
     return FieldError(
-        "model", absl::StrCat("'", name.substr(0, 100), "' is not a model name ([A-Za-z0-9._-]+)"));
+        field, absl::StrCat("'", name.substr(0, 100), "' is not a model name ([A-Za-z0-9._-]+)"));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModel(const std::string& path,
-                                                             const std::string& name,
-                                                             const RegistryOptions& options) {
+absl::StatusOr<ModelPtr> LoadModel(const ModelSpec& spec, const RegistryOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  auto ckpt = core::ReadCheckpoint(path);
+  uint32_t crc = 0;
+  auto ckpt = core::ReadCheckpoint(spec.path, &crc);
   if (!ckpt.ok()) return ckpt.status();
-  if (ckpt->config().has_toy()) {
+  auto built = BuildModel(*ckpt, crc, spec, options);
+  if (!built.ok()) return built.status();
+  auto model = std::make_shared<LoadedModel>(**built);  // Shares the network; small copy.
+  model->load_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return ModelPtr(std::move(model));
+}
+
+absl::StatusOr<ModelPtr> BuildModel(const hnet::v1::Checkpoint& ckpt, uint32_t payload_crc,
+                                    const ModelSpec& spec, const RegistryOptions& options) {
+  const std::string& path = spec.path;
+  if (ckpt.config().has_toy()) {
     return absl::UnimplementedError(absl::StrCat(
         "checkpoint ", path, " is a toy-problem model; it generates no networks to serve"));
   }
-  auto layout = core::TargetLayout::Create(ckpt->config().target());
+  auto layout = core::TargetLayout::Create(ckpt.config().target());
   if (!layout.ok()) {
     return absl::DataLossError(absl::StrCat("checkpoint ", path, ": ", layout.status().message()));
   }
-  auto version = HeaderCrc(path);
-  if (!version.ok()) return version.status();
-
   auto model = std::make_shared<LoadedModel>();
-  model->name = name;
+  model->name = spec.name;
+  model->version = spec.version;
   model->path = path;
-  model->version = *version;
+  model->content_hash = absl::StrFormat("%08x", payload_crc);
+  model->load_id = g_next_load_id.fetch_add(1);
+  model->source = spec.source;
   model->layout = *layout;
   model->device = options.device;
-  model->dataset = ckpt->config().data().dataset();
+  model->dataset = ckpt.config().data().dataset();
   for (int64_t l = 0; l < layout->num_layers(); ++l) {
     model->layer_names.push_back(absl::StrCat("layer", l, ".", layout->layers()[l].name()));
   }
   absl::Status built = core::TorchCall(absl::StrCat("checkpoint ", path), [&]() -> absl::Status {
-    core::HyperNetwork network(*layout, ckpt->config().hypernet());
-    if (absl::Status s = core::LoadModule(*ckpt, network.get()); !s.ok()) {
+    core::HyperNetwork network(*layout, ckpt.config().hypernet());
+    if (absl::Status s = core::LoadModule(ckpt, network.get()); !s.ok()) {
       return absl::Status(s.code(), absl::StrCat("checkpoint ", path, ": ", s.message()));
     }
     network->eval();
@@ -156,70 +157,143 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadModel(const std::string& 
     return absl::OkStatus();
   });
   if (!built.ok()) return built;
-  model->info = MakeInfo(*model, *ckpt);
+  model->info = MakeInfo(*model, ckpt);
   if (options.warm_up) {
     if (absl::Status s = WarmUp(*model); !s.ok()) return s;
   }
-  model->load_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return std::shared_ptr<const LoadedModel>(std::move(model));
+  return ModelPtr(std::move(model));
+}
+
+absl::StatusOr<ModelPtr> LoadModel(const std::string& path, const std::string& name,
+                                   const RegistryOptions& options) {
+  return LoadModel(ModelSpec{path, name, 1, ModelSource::kDirectory}, options);
+}
+
+std::string ModelKey(const LoadedModel& model) {
+  return absl::StrCat(model.name, "|v", model.version, "|", model.content_hash, "|#",
+                      model.load_id, "|");
+}
+
+hnet::v1::ModelInfo InfoOf(const LoadedModel& model, bool latest) {
+  hnet::v1::ModelInfo info = model.info;
+  info.set_latest(latest);
+  return info;
+}
+
+hnet::v1::ModelVersion VersionOf(const LoadedModel& model) {
+  hnet::v1::ModelVersion version;
+  version.set_name(model.name);
+  version.set_version(model.version);
+  version.set_content_hash(model.content_hash);
+  return version;
 }
 
 absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::LoadDirectory(
     const std::string& dir, const RegistryOptions& options) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    return absl::NotFoundError(absl::StrCat("--models ", dir, " is not a directory"));
-  }
-  std::vector<fs::path> files;
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.path().extension() == ".hnet" && entry.is_regular_file()) {
-      files.push_back(entry.path());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  std::vector<std::shared_ptr<const LoadedModel>> models;
-  for (const fs::path& file : files) {
-    const std::string name = file.stem().string();
-    if (!ValidateModelName(name).ok()) {
-      log::Warn("skipping {}: '{}' is not a model name ([A-Za-z0-9._-]+)", file.string(), name);
-      continue;
-    }
-    auto model = LoadModel(file.string(), name, options);
+  auto scan = ScanModelDirectory(dir);
+  if (!scan.ok()) return scan.status();
+  for (const std::string& reason : scan->skipped) log::Warn("{}", reason);
+  auto registry = std::make_unique<ModelRegistry>(std::vector<ModelPtr>{}, options);
+  std::map<std::string, int> kept;  // name -> versions loaded so far.
+  // Files come by name, highest version first.
+  for (const CheckpointFile& file : scan->files) {
+    if (kept[file.name] >= options.keep_versions) continue;
+    auto model = LoadModel(ModelSpec{file.path, file.name, file.version}, options);
     if (absl::IsUnimplemented(model.status())) {
       log::Warn("skipping {}", std::string(model.status().message()));
       continue;
     }
     if (!model.ok()) return model.status();
-    log::Info("loaded model {} (version {}, step {}, {} weights per network) on {}", name,
-              (*model)->version, (*model)->info.step(), (*model)->layout.weight_count(),
-              (*model)->device.str());
-    models.push_back(*std::move(model));
+    log::Info("loaded model {} version {} (content {}, step {}, {} weights per network) on {}",
+              file.name, file.version, (*model)->content_hash, (*model)->info.step(),
+              (*model)->layout.weight_count(), (*model)->device.str());
+    registry->Put(*std::move(model));
+    ++kept[file.name];
   }
-  if (models.empty()) {
+  if (registry->size() == 0) {
     return absl::NotFoundError(absl::StrCat("--models ", dir, ": no servable *.hnet checkpoints"));
   }
-  return std::make_unique<ModelRegistry>(std::move(models));
+  return registry;
 }
 
-ModelRegistry::ModelRegistry(std::vector<std::shared_ptr<const LoadedModel>> models) {
-  for (auto& model : models) models_.emplace(model->name, std::move(model));
+ModelRegistry::ModelRegistry(std::vector<ModelPtr> models, RegistryOptions options)
+    : options_(std::move(options)) {
+  for (ModelPtr& model : models) Put(std::move(model));
 }
 
-absl::StatusOr<std::shared_ptr<const LoadedModel>> ModelRegistry::Find(
-    absl::string_view name) const {
+absl::StatusOr<ModelPtr> ModelRegistry::Find(absl::string_view name, int64_t version) const {
   if (absl::Status s = ValidateModelName(name); !s.ok()) return s;
+  if (version < 0) return FieldError("version", absl::StrCat("must be >= 0, got ", version));
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = models_.find(name);
-  if (it == models_.end()) {
+  if (it == models_.end() || it->second.empty()) {
     return absl::NotFoundError(absl::StrCat("model '", name, "' is not loaded"));
   }
-  return it->second;
+  if (version == 0) return it->second.begin()->second;
+  auto found = it->second.find(version);
+  if (found == it->second.end()) {
+    std::vector<int64_t> loaded;
+    for (const auto& entry : it->second) loaded.push_back(entry.first);
+    return absl::NotFoundError(absl::StrCat("model '", name, "' version ", version,
+                                            " is not loaded (loaded: ", absl::StrJoin(loaded, ", "),
+                                            ")"));
+  }
+  return found->second;
 }
 
-std::vector<std::shared_ptr<const LoadedModel>> ModelRegistry::models() const {
-  std::vector<std::shared_ptr<const LoadedModel>> out;
-  for (const auto& [name, model] : models_) out.push_back(model);
+std::vector<ModelPtr> ModelRegistry::models() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ModelPtr> out;
+  for (const auto& [name, versions] : models_) {
+    for (const auto& [version, model] : versions) out.push_back(model);
+  }
   return out;
+}
+
+std::vector<ModelPtr> ModelRegistry::Versions(absl::string_view name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ModelPtr> out;
+  auto it = models_.find(name);
+  if (it == models_.end()) return out;
+  for (const auto& [version, model] : it->second) out.push_back(model);
+  return out;
+}
+
+size_t ModelRegistry::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  for (const auto& [name, versions] : models_) n += versions.size();
+  return n;
+}
+
+std::vector<ModelPtr> ModelRegistry::Put(ModelPtr model) {
+  std::vector<ModelPtr> removed;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto found = models_.find(model->name);
+  if (found == models_.end()) found = models_.emplace(model->name, VersionMap()).first;
+  VersionMap& versions = found->second;
+  ModelPtr& slot = versions[model->version];
+  if (slot != nullptr) removed.push_back(slot);
+  slot = std::move(model);
+  const size_t keep = static_cast<size_t>(std::max(1, options_.keep_versions));
+  while (versions.size() > keep) {
+    auto lowest = std::prev(versions.end());
+    removed.push_back(std::move(lowest->second));
+    versions.erase(lowest);
+  }
+  return removed;
+}
+
+ModelPtr ModelRegistry::Remove(absl::string_view name, int64_t version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = models_.find(name);
+  if (it == models_.end()) return nullptr;
+  auto found = it->second.find(version);
+  if (found == it->second.end()) return nullptr;
+  ModelPtr model = std::move(found->second);
+  it->second.erase(found);
+  if (it->second.empty()) models_.erase(it);
+  return model;
 }
 
 }  // namespace hnet::server

@@ -39,6 +39,14 @@ struct ServerTlsOptions {
 // (tests; see Server::metrics_port()).
 inline constexpr int kEphemeralMetricsPort = -1;
 
+// Model lifecycle (model_watcher.h): the watched --models directory and hnet.v1.ModelAdmin.
+// How many versions per name stay loaded is RegistryOptions::keep_versions.
+struct LifecycleOptions {
+  std::string models_dir;       // --models; empty: nothing to watch (ModelAdmin loads only).
+  double watch_interval_s = 2;  // --watch_interval_s: rescan period; 0 disables polling.
+  bool admin_service = true;    // --admin_service: register hnet.v1.ModelAdmin.
+};
+
 struct ServerOptions {
   std::string address = "0.0.0.0";  // --address
   int port = 50051;                 // --port; 0 picks a free port (see Server::port()).
@@ -54,6 +62,7 @@ struct ServerOptions {
   std::string auth_token;
   int metrics_port = 0;                     // --metrics_port: HTTP /metrics; 0 = disabled.
   std::string metrics_address = "0.0.0.0";  // --metrics_address
+  LifecycleOptions lifecycle;
 };
 
 }  // namespace hnet::server

@@ -34,7 +34,7 @@ void SetServing(grpc::Server* server, bool serving) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const ModelRegistry> registry,
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<ModelRegistry> registry,
                                                       const ServerOptions& options) {
   if (options.metrics_port < kEphemeralMetricsPort || options.metrics_port > 65535) {
     return absl::InvalidArgumentError(
@@ -51,7 +51,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Mode
   s->options_ = options;
   s->metrics_ = std::make_unique<Metrics>(HNET_VERSION);
   for (const std::shared_ptr<const LoadedModel>& model : registry->models()) {
-    s->metrics_->RecordModelLoad(model->name, model->version, model->load_seconds);
+    s->metrics_->RecordModelLoad(model->name, absl::StrCat(model->version), model->load_seconds);
   }
   s->metrics_->SetModelsLoaded(static_cast<int64_t>(registry->models().size()));
   s->executor_ =
@@ -61,9 +61,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Mode
   s->batcher_ = std::make_unique<ClassifyBatcher>(s->executor_.get(), s->cache_.get(),
                                                   options.batching, s->metrics_.get());
   s->eval_data_ = std::make_unique<EvaluationData>(options.data_dir);
+  s->registry_ = std::move(registry);
   s->service_ =
-      std::make_unique<HyperNetService>(std::move(registry), options.limits, s->executor_.get(),
+      std::make_unique<HyperNetService>(s->registry_, options.limits, s->executor_.get(),
                                         s->batcher_.get(), s->eval_data_.get(), s->metrics_.get());
+  s->watcher_ = std::make_unique<ModelWatcher>(
+      s->registry_,
+      WatcherOptions{options.lifecycle.models_dir, options.lifecycle.watch_interval_s},
+      s->MakeModelEvents());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -81,6 +86,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Mode
   builder.SetMaxReceiveMessageSize(max_message);
   builder.SetMaxSendMessageSize(max_message);
   builder.RegisterService(s->service_.get());
+  if (options.lifecycle.admin_service) {
+    s->admin_ = std::make_unique<ModelAdminService>(s->watcher_.get(), s->metrics_.get());
+    builder.RegisterService(s->admin_.get());
+  }
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     s->executor_->Shutdown();
@@ -95,7 +104,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Mode
     if (!http.ok()) return http.status();  // ~Server shuts the gRPC side down.
     s->metrics_http_ = *std::move(http);
   }
-  SetServing(s->server_.get(), true);
+  s->UpdateHealth();
+  s->watcher_->Start();  // After server_ is set: the watcher thread updates health.
   log::Info("gRPC on {} ({}{}){}", s->endpoint(),
             options.tls.enabled() ? (options.tls.client_ca_pem.empty() ? "TLS" : "mutual TLS")
                                   : "plaintext",
@@ -105,6 +115,36 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<const Mode
                 : "");
   return s;
 }
+
+ModelEvents Server::MakeModelEvents() {
+  ModelEvents events;
+  events.on_loaded = [this](const LoadedModel& model, double seconds) {
+    // hnet_model_info shows the version a name serves by default: its highest loaded one.
+    const std::vector<ModelPtr> versions = registry_->Versions(model.name);
+    if (!versions.empty() && versions.front()->version == model.version) {
+      metrics_->RecordModelLoad(model.name, absl::StrCat(model.version), seconds);
+    }
+  };
+  // Generated weights of a version that left are never served again (their keys name its
+  // load); drop them now rather than when the LRU gets to them.
+  events.on_unloaded = [this](const LoadedModel& model) {
+    cache_->EraseByPrefix(ModelKey(model));
+    const std::vector<ModelPtr> versions = registry_->Versions(model.name);
+    if (versions.empty()) {
+      metrics_->RecordModelUnload(model.name);
+    } else if (model.version > versions.front()->version) {  // An older version takes over.
+      metrics_->RecordModelLoad(model.name, absl::StrCat(versions.front()->version),
+                                versions.front()->load_seconds);
+    }
+  };
+  events.on_changed = [this](size_t loaded) {
+    metrics_->SetModelsLoaded(static_cast<int64_t>(loaded));
+    UpdateHealth();
+  };
+  return events;
+}
+
+void Server::UpdateHealth() { SetServing(server_.get(), registry_->size() > 0); }
 
 Server::~Server() { Shutdown(); }
 
@@ -116,6 +156,7 @@ void Server::Shutdown() {
     using Clock = std::chrono::system_clock;
     const auto deadline = Clock::now() + std::chrono::milliseconds(
                                              static_cast<int64_t>(options_.drain_timeout_s * 1000));
+    watcher_->Stop();  // No loads or health updates from here on.
     serving_.store(false);
     SetServing(server_.get(), false);
     service_->StartDraining();  // New calls: UNAVAILABLE.

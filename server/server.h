@@ -1,6 +1,7 @@
-// A running hnet-server: the gRPC server (HyperNet service, grpc.health.v1, reflection) with
-// its executor, Classify batcher, weight cache and evaluation data; optionally TLS / mutual
-// TLS, bearer-token authentication and an HTTP /metrics + /healthz endpoint.
+// A running hnet-server: the gRPC server (HyperNet and ModelAdmin services, grpc.health.v1,
+// reflection) with its executor, Classify batcher, weight cache, evaluation data and the
+// model watcher that keeps the registry in step with the --models directory; optionally
+// TLS / mutual TLS, bearer-token authentication and an HTTP /metrics + /healthz endpoint.
 #ifndef HNET_SERVER_SERVER_H_
 #define HNET_SERVER_SERVER_H_
 
@@ -12,12 +13,14 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "server/admin_service.h"
 #include "server/classify_batcher.h"
 #include "server/eval_data.h"
 #include "server/executor.h"
 #include "server/metrics.h"
 #include "server/metrics_http.h"
 #include "server/model_registry.h"
+#include "server/model_watcher.h"
 #include "server/options.h"
 #include "server/service.h"
 #include "server/weight_cache.h"
@@ -26,12 +29,13 @@ namespace hnet::server {
 
 class Server {
  public:
-  // Builds the service over `registry` and starts listening on options.address:options.port
+  // Builds the services over `registry` and starts listening on options.address:options.port
   // (port 0 picks a free one), with options.tls and options.auth_token, and /metrics on
-  // options.metrics_port when set. Health reports SERVING once this returns. Bad TLS
-  // material or token: INVALID_ARGUMENT naming the flag.
-  static absl::StatusOr<std::unique_ptr<Server>> Start(
-      std::shared_ptr<const ModelRegistry> registry, const ServerOptions& options);
+  // options.metrics_port when set. Health reports SERVING once this returns, and from then
+  // on while at least one model is loaded. Only the server's ModelWatcher writes `registry`
+  // afterwards. Bad TLS material or token: INVALID_ARGUMENT naming the flag.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(std::shared_ptr<ModelRegistry> registry,
+                                                       const ServerOptions& options);
 
   ~Server();  // Shutdown().
 
@@ -45,6 +49,10 @@ class Server {
   Metrics& metrics() const { return *metrics_; }
   // The port /metrics is served on; 0 when disabled.
   int metrics_port() const { return metrics_http_ != nullptr ? metrics_http_->port() : 0; }
+  const WeightCache& cache() const { return *cache_; }
+  const ModelRegistry& registry() const { return *registry_; }
+  // Rescans, loads and unloads (SIGHUP, tests). Thread-safe.
+  ModelWatcher& watcher() { return *watcher_; }
 
   // Health NOT_SERVING, refuses new calls (UNAVAILABLE), lets in-flight calls finish for up
   // to options.drain_timeout_s (plus a short linger so their last messages reach the
@@ -58,6 +66,11 @@ class Server {
  private:
   Server() = default;
 
+  // Health SERVING iff a model is loaded. Called on the watcher thread (and by Start).
+  void UpdateHealth();
+  // What the watcher notifies: health, cache eviction (and metrics at merge time).
+  ModelEvents MakeModelEvents();
+
   ServerOptions options_;
   int port_ = 0;
   std::unique_ptr<Metrics> metrics_;  // First: outlives everything that records into it.
@@ -65,7 +78,10 @@ class Server {
   std::unique_ptr<WeightCache> cache_;
   std::unique_ptr<ClassifyBatcher> batcher_;
   std::unique_ptr<EvaluationData> eval_data_;
+  std::shared_ptr<ModelRegistry> registry_;
   std::unique_ptr<HyperNetService> service_;
+  std::unique_ptr<ModelWatcher> watcher_;
+  std::unique_ptr<ModelAdminService> admin_;
   std::unique_ptr<grpc::Server> server_;
   std::atomic<bool> serving_{false};
   std::unique_ptr<MetricsHttpServer> metrics_http_;  // Last: stopped before the rest goes.

@@ -19,8 +19,6 @@
 namespace hnet::server {
 namespace {
 
-using ModelPtr = std::shared_ptr<const LoadedModel>;
-
 // Room for tags, lengths and names around the tensor bytes of a message.
 constexpr int64_t kMessageOverhead = 64 << 10;
 
@@ -37,10 +35,12 @@ class HyperNetService::Call {
   Call(absl::string_view method, grpc::ServerContext* context, Metrics* metrics)
       : log(method, metrics), context_(context), metrics_(metrics) {}
 
-  // The model named `name` (logged), or NOT_FOUND / INVALID_ARGUMENT.
-  absl::StatusOr<ModelPtr> Model(const ModelRegistry& registry, const std::string& name) {
-    log.set_model(name);
-    return registry.Find(name);
+  // Version `version` (0: the latest) of the model named `name` (logged), or NOT_FOUND /
+  // INVALID_ARGUMENT. The call keeps what it resolved even if it is swapped out meanwhile.
+  absl::StatusOr<ModelPtr> Model(const ModelRegistry& registry, const std::string& name,
+                                 int64_t version) {
+    log.set_model(version == 0 ? name : absl::StrCat(name, "@", version));
+    return registry.Find(name, version);
   }
 
   // Non-OK once the client cancelled or the deadline passed.
@@ -96,7 +96,11 @@ grpc::Status HyperNetService::ListModels(grpc::ServerContext* context,
                                          const hnet::v1::ListModelsRequest* request,
                                          hnet::v1::ListModelsResponse* response) {
   return Handle("ListModels", context, [&](Call& call) {
-    for (const ModelPtr& model : registry_->models()) *response->add_models() = model->info;
+    const std::vector<ModelPtr> models = registry_->models();  // By name, newest first.
+    for (size_t i = 0; i < models.size(); ++i) {
+      const bool latest = i == 0 || models[i - 1]->name != models[i]->name;
+      *response->add_models() = InfoOf(*models[i], latest);
+    }
     call.log.set_size(response->models_size());
     return absl::OkStatus();
   });
@@ -106,9 +110,11 @@ grpc::Status HyperNetService::GetModelInfo(grpc::ServerContext* context,
                                            const hnet::v1::GetModelInfoRequest* request,
                                            hnet::v1::ModelInfo* response) {
   return Handle("GetModelInfo", context, [&](Call& call) {
-    auto model = call.Model(*registry_, request->model());
-    if (model.ok()) *response = (*model)->info;
-    return model.status();
+    auto model = call.Model(*registry_, request->model(), request->version());
+    if (!model.ok()) return model.status();
+    auto latest = registry_->Find(request->model());
+    *response = InfoOf(**model, latest.ok() && *latest == *model);
+    return absl::OkStatus();
   });
 }
 
@@ -143,7 +149,7 @@ grpc::Status HyperNetService::InterpolatePath(grpc::ServerContext* context,
 absl::Status HyperNetService::DoSampleWeights(Call& call,
                                               const hnet::v1::SampleWeightsRequest& request,
                                               hnet::v1::SampleWeightsResponse* response) {
-  auto model = call.Model(*registry_, request.model());
+  auto model = call.Model(*registry_, request.model(), request.version());
   if (!model.ok()) return model.status();
   if (request.permutation_gauge() && !request.gauge_fixed()) {
     return FieldError("permutation_gauge", "requires gauge_fixed");
@@ -174,13 +180,14 @@ absl::Status HyperNetService::DoSampleWeights(Call& call,
   if (!result.ok()) return result.status();
   call.Generated(**model, noise->count);
   response->Swap(&*result);
+  *response->mutable_model() = VersionOf(**model);
   return absl::OkStatus();
 }
 
 absl::Status HyperNetService::DoStreamWeights(
     Call& call, const hnet::v1::SampleWeightsRequest& request,
     grpc::ServerWriter<hnet::v1::GeneratedNetwork>* writer) {
-  auto model = call.Model(*registry_, request.model());
+  auto model = call.Model(*registry_, request.model(), request.version());
   if (!model.ok()) return model.status();
   if (request.permutation_gauge() && !request.gauge_fixed()) {
     return FieldError("permutation_gauge", "requires gauge_fixed");
@@ -212,6 +219,7 @@ absl::Status HyperNetService::DoStreamWeights(
             std::vector<hnet::v1::GeneratedNetwork> out(zc.size(0));
             for (int64_t i = 0; i < zc.size(0); ++i) {
               out[i].set_index(static_cast<int32_t>(begin + i));
+              *out[i].mutable_model() = VersionOf(*model);
               if (return_z) *out[i].mutable_z() = core::TensorToProto(zc[i]);
               AppendLayers(*model, SelectNetwork(*weights, i), out[i].mutable_layers());
             }
@@ -231,7 +239,7 @@ absl::Status HyperNetService::DoStreamWeights(
 
 absl::Status HyperNetService::DoClassify(Call& call, const hnet::v1::ClassifyRequest& request,
                                          hnet::v1::ClassifyResponse* response) {
-  auto model = call.Model(*registry_, request.model());
+  auto model = call.Model(*registry_, request.model(), request.version());
   if (!model.ok()) return model.status();
   if (!hnet::v1::EnsembleRule_IsValid(request.rule())) {
     return FieldError("rule", absl::StrCat("unknown value ", request.rule()));
@@ -260,13 +268,14 @@ absl::Status HyperNetService::DoClassify(Call& call, const hnet::v1::ClassifyReq
   std::shared_ptr<Cancellation> cancellation = job.cancellation;
   auto result = batcher_->Submit(std::move(job))->Wait(call.Stop(), cancellation.get());
   if (!result.ok()) return result.status();
+  *response->mutable_model() = VersionOf(**model);
   return core::TorchCall("encoding predictions", [&] { FillClassifyResponse(*result, response); });
 }
 
 absl::Status HyperNetService::DoInterpolatePath(Call& call,
                                                 const hnet::v1::InterpolatePathRequest& request,
                                                 hnet::v1::InterpolatePathResponse* response) {
-  auto model = call.Model(*registry_, request.model());
+  auto model = call.Model(*registry_, request.model(), request.version());
   if (!model.ok()) return model.status();
   if (request.points() < 2) {
     return FieldError("points", absl::StrCat("must be >= 2, got ", request.points()));
@@ -349,6 +358,7 @@ absl::Status HyperNetService::DoInterpolatePath(Call& call,
   call.Generated(**model, generated);
   call.log.set_size(result->evaluated_inputs());
   response->Swap(&*result);
+  *response->mutable_model() = VersionOf(**model);
   return absl::OkStatus();
 }
 

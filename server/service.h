@@ -20,7 +20,8 @@ namespace hnet::server {
 
 class HyperNetService final : public hnet::v1::HyperNet::Service {
  public:
-  // The pointers must outlive the service; `metrics` may be null.
+  // The pointers must outlive the service; `metrics` may be null. `registry` is live (the
+  // watcher changes it); each call resolves its model version once and uses it throughout.
   HyperNetService(std::shared_ptr<const ModelRegistry> registry, Limits limits, Executor* executor,
                   ClassifyBatcher* batcher, EvaluationData* eval_data, Metrics* metrics = nullptr);
 

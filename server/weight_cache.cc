@@ -40,6 +40,24 @@ void WeightCache::Put(const std::string& key, std::shared_ptr<const core::Weight
   bytes_ += bytes;
 }
 
+void WeightCache::EraseByPrefix(const std::string& prefix) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = lru_.begin(); it != lru_.end();) {
+    if (it->first.compare(0, prefix.size(), prefix) == 0) {
+      bytes_ -= Bytes(*it->second);
+      index_.erase(it->first);
+      it = lru_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+int64_t WeightCache::entries() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<int64_t>(lru_.size());
+}
+
 int64_t WeightCache::size_bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
   return bytes_;

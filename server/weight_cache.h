@@ -1,5 +1,7 @@
-// A small LRU cache of generated ensemble weights keyed by (model, version, seed, K), so
-// repeated Classify calls with the same noise skip the hypernetwork. Thread-safe.
+// A small LRU cache of generated ensemble weights, so repeated Classify calls with the same
+// noise skip the hypernetwork. Keys start with ModelKey (name, version, content hash, load
+// id), then seed and K: a reloaded or other version never gets another's weights.
+// Thread-safe.
 #ifndef HNET_SERVER_WEIGHT_CACHE_H_
 #define HNET_SERVER_WEIGHT_CACHE_H_
 
@@ -27,7 +29,11 @@ class WeightCache {
   // larger than the capacity are not stored.
   void Put(const std::string& key, std::shared_ptr<const core::WeightBatch> weights);
 
+  // Drops every entry whose key starts with `prefix` (e.g. ModelKey of an unloaded model).
+  void EraseByPrefix(const std::string& prefix);
+
   int64_t size_bytes() const;
+  int64_t entries() const;
 
  private:
   using Entry = std::pair<std::string, std::shared_ptr<const core::WeightBatch>>;

@@ -55,15 +55,30 @@ absl::Status RunClassify(const client::Client& client, const std::string& model,
   options.ensemble_size = args.ensemble_size;
   options.noise = client::Noise::FromSeed(args.seed);  // same members for every batch
   options.rule = *rule;
+  // Every batch from one version: pin the one serving now unless --model_version names one.
+  options.version = args.model_version;
+  if (options.version == 0) {
+    absl::StatusOr<client::ModelInfo> info = client.GetModelInfo(model);
+    if (!info.ok()) return info.status();
+    options.version = info->version_number;
+  }
   std::vector<std::future<absl::StatusOr<client::ClassifyResult>>> batches;
   for (int64_t begin = 0; begin < n; begin += args.batch) {
     batches.push_back(client.ClassifyAsync(
         model, Rows(*images, begin, std::min(n, begin + args.batch)), options));
   }
   std::vector<client::Prediction> predictions;
+  client::ModelVersion served;
   for (auto& batch : batches) {
     absl::StatusOr<client::ClassifyResult> result = batch.get();
     if (!result.ok()) return result.status();
+    if (served.content_hash.empty()) served = result->model;
+    if (result->model.content_hash != served.content_hash) {
+      return absl::AbortedError(absl::StrCat("model ", model, " version ", served.version,
+                                             " was reloaded during classification (content ",
+                                             served.content_hash, " -> ",
+                                             result->model.content_hash, "); run again"));
+    }
     for (client::Prediction& p : result->predictions) predictions.push_back(std::move(p));
   }
   if (static_cast<int64_t>(predictions.size()) != n) {
@@ -71,8 +86,9 @@ absl::Status RunClassify(const client::Client& client, const std::string& model,
         absl::StrCat("server returned ", predictions.size(), " predictions for ", n, " inputs"));
   }
 
-  out << absl::StrFormat("model %s: %d inputs, %d members, rule %s\n", model, n,
-                         args.ensemble_size, args.rule);
+  out << absl::StrFormat("model %s version %d (content %s): %d inputs, %d members, rule %s\n",
+                         model, served.version, served.content_hash, n, args.ensemble_size,
+                         args.rule);
   out << absl::StrFormat("%8s %6s %9s %9s %s\n", "input", "class", "agreement", "entropy",
                          labels.empty() ? "" : "label");
   int64_t correct = 0;

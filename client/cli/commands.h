@@ -16,6 +16,7 @@
 namespace hnet::cli {
 
 struct SampleArgs {
+  int64_t model_version = 0;  // 0: the latest
   int32_t n = 1;
   std::optional<uint64_t> seed;  // default: 0 unless z_file is set
   std::string z_file;            // .npy float32 [n, z_dim]
@@ -28,6 +29,7 @@ struct SampleArgs {
 };
 
 struct ClassifyArgs {
+  int64_t model_version = 0;        // 0: the latest, pinned for every batch
   std::vector<std::string> images;  // one IDX(.gz) file, or PNG files
   std::string labels;               // optional IDX(.gz) labels
   int32_t ensemble_size = 10;
@@ -39,6 +41,7 @@ struct ClassifyArgs {
 };
 
 struct PathArgs {
+  int64_t model_version = 0;  // 0: the latest
   uint64_t start_seed = 0;
   uint64_t end_seed = 1;
   int32_t points = 11;
@@ -49,12 +52,14 @@ struct PathArgs {
   std::string csv;            // optional CSV output
 };
 
-// `model`, or the server's only model when `model` is empty; INVALID_ARGUMENT naming --model
-// when the server has several or none.
+// `model`, or the server's only model name when `model` is empty; INVALID_ARGUMENT naming
+// --model when the server has several or none.
 absl::StatusOr<std::string> ResolveModel(const client::Client& client, const std::string& model);
 
-// `info`: the model's description, or every model's when `model` is empty.
-absl::Status RunInfo(const client::Client& client, const std::string& model, std::ostream& out);
+// `info`: the description of version `version` (0: the latest) of `model`, or of every
+// loaded model version when `model` is empty.
+absl::Status RunInfo(const client::Client& client, const std::string& model, int64_t version,
+                     std::ostream& out);
 
 // `sample`: generates networks and writes the requested files.
 absl::Status RunSample(const client::Client& client, const std::string& model,

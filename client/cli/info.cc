@@ -15,7 +15,8 @@ absl::string_view DistributionName(client::ZDistribution d) {
 
 void PrintModel(const client::ModelInfo& m, std::ostream& out) {
   const client::TargetSpec& t = m.target;
-  out << absl::StrFormat("model %s (version %s) on %s\n", m.name, m.version, m.device);
+  out << absl::StrFormat("model %s version %d (content %s%s) on %s\n", m.name, m.version_number,
+                         m.version, m.latest ? ", latest" : "", m.device);
   out << absl::StrFormat("  target %s: input %dx%dx%d, %d weights per network\n", t.name,
                          t.input_channels, t.input_height, t.input_width, m.weight_count);
   for (const client::LayerInfo& l : m.layers) {
@@ -43,18 +44,20 @@ absl::StatusOr<std::string> ResolveModel(const client::Client& client,
   if (!model.empty()) return model;
   absl::StatusOr<std::vector<client::ModelInfo>> models = client.ListModels();
   if (!models.ok()) return models.status();
-  if (models->size() == 1) return (*models)[0].name;
-  std::vector<std::string> names;
-  for (const client::ModelInfo& m : *models) names.push_back(m.name);
+  std::vector<std::string> names;  // Several versions of a name are one model.
+  for (const client::ModelInfo& m : *models) {
+    if (names.empty() || names.back() != m.name) names.push_back(m.name);
+  }
+  if (names.size() == 1) return names[0];
   return absl::InvalidArgumentError(
       models->empty() ? "--model: the server has no models"
                       : "--model: required, the server has " + absl::StrJoin(names, ", "));
 }
 
-absl::Status RunInfo(const client::Client& client, const std::string& model,
+absl::Status RunInfo(const client::Client& client, const std::string& model, int64_t version,
                      std::ostream& out) {
   if (!model.empty()) {
-    absl::StatusOr<client::ModelInfo> info = client.GetModelInfo(model);
+    absl::StatusOr<client::ModelInfo> info = client.GetModelInfo(model, version);
     if (!info.ok()) return info.status();
     PrintModel(*info, out);
     return absl::OkStatus();

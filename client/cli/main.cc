@@ -31,6 +31,9 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->allow_extra_args(false);
   app.add_option("--model", model, "Model name (default: the server's only model)");
+  int64_t model_version = 0;
+  app.add_option("--model_version", model_version,
+                 "Model version to use (default 0: the latest the server has loaded)");
   app.add_option("--deadline", deadline_s, "Seconds per call, retries included")
       ->capture_default_str();
   app.add_option("--max_attempts", max_attempts, "Attempts when the server is unavailable")
@@ -89,6 +92,9 @@ int main(int argc, char** argv) {
   path->add_option("--limit", path_args.limit, "Use the first N inputs (0: all)");
   path->add_option("--csv", path_args.csv, "Write t,direct_accuracy,interpolated_accuracy");
   CLI11_PARSE(app, argc, argv);
+  sample_args.model_version = model_version;
+  classify_args.model_version = model_version;
+  path_args.model_version = model_version;
 
   hnet::client::ClientOptions options;
   options.addresses = servers;
@@ -103,7 +109,7 @@ int main(int argc, char** argv) {
   if (!client.ok()) return Fail(client.status());
 
   if (info->parsed()) {
-    absl::Status s = hnet::cli::RunInfo(**client, model, std::cout);
+    absl::Status s = hnet::cli::RunInfo(**client, model, model_version, std::cout);
     return s.ok() ? 0 : Fail(s);
   }
   absl::StatusOr<std::string> resolved = hnet::cli::ResolveModel(**client, model);

@@ -23,6 +23,7 @@ absl::StatusOr<client::PathMode> ParseMode(const std::string& mode) {
 absl::Status RunPath(const client::Client& client, const std::string& model,
                      const PathArgs& args, std::ostream& out) {
   client::PathOptions options;
+  options.version = args.model_version;
   absl::StatusOr<client::PathMode> mode = ParseMode(args.mode);
   if (!mode.ok()) return mode.status();
   options.mode = *mode;
@@ -43,7 +44,8 @@ absl::Status RunPath(const client::Client& client, const std::string& model,
   absl::StatusOr<client::PathResult> result = client.InterpolatePath(model, options);
   if (!result.ok()) return result.status();
 
-  out << absl::StrFormat("model %s: seed %d -> seed %d, %d inputs\n", model, args.start_seed,
+  out << absl::StrFormat("model %s version %d (content %s): seed %d -> seed %d, %d inputs\n", model,
+                         result->model.version, result->model.content_hash, args.start_seed,
                          args.end_seed, result->evaluated_inputs);
   out << absl::StrFormat("%8s %10s %13s\n", "t", "direct", "interpolated");
   std::ostringstream csv;

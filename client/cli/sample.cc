@@ -36,6 +36,7 @@ absl::Status WriteDir(const std::string& dir, const client::NamedTensors& tensor
 absl::Status RunSample(const client::Client& client, const std::string& model,
                        const SampleArgs& args, std::ostream& out) {
   client::SampleOptions options;
+  options.version = args.model_version;
   options.n = args.n;
   if (!args.z_file.empty()) {
     if (args.seed.has_value()) {
@@ -53,6 +54,8 @@ absl::Status RunSample(const client::Client& client, const std::string& model,
   absl::StatusOr<client::SampleResult> result = client.SampleWeights(model, options);
   if (!result.ok()) return result.status();
 
+  out << absl::StrFormat("model %s version %d (content %s)\n", result->model.name,
+                         result->model.version, result->model.content_hash);
   client::NamedTensors tensors;
   for (const client::Layer& layer : result->layers) {
     out << absl::StrFormat("%-24s [%s] %s\n", layer.name, absl::StrJoin(layer.weights.shape, ", "),

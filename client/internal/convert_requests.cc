@@ -28,6 +28,7 @@ hnet::v1::SampleWeightsRequest MakeSampleRequest(absl::string_view model,
   request.set_gauge_fixed(options.gauge_fixed);
   request.set_permutation_gauge(options.permutation_gauge);
   request.set_return_z(options.return_z);
+  request.set_version(options.version);
   return request;
 }
 
@@ -42,6 +43,7 @@ hnet::v1::ClassifyRequest MakeClassifyRequest(absl::string_view model, const Ten
   }
   request.set_rule(static_cast<hnet::v1::EnsembleRule>(options.rule));
   request.set_return_members(options.return_members);
+  request.set_version(options.version);
   return request;
 }
 
@@ -60,6 +62,7 @@ hnet::v1::InterpolatePathRequest MakePathRequest(absl::string_view model,
   if (!IsUnset(options.inputs)) ToProto(options.inputs, request.mutable_inputs());
   if (!IsUnset(options.labels)) ToProto(options.labels, request.mutable_labels());
   request.set_return_weights(options.return_weights);
+  request.set_version(options.version);
   return request;
 }
 

@@ -52,6 +52,10 @@ ValidationMetrics FromProto(const hnet::v1::ValidationMetrics& p) {
                            p.cross_entropy()};
 }
 
+ModelVersion FromProto(const hnet::v1::ModelVersion& proto) {
+  return ModelVersion{proto.name(), proto.version(), proto.content_hash()};
+}
+
 }  // namespace
 
 absl::StatusOr<Tensor> FromProto(const hnet::v1::TensorProto& proto, absl::string_view field) {
@@ -86,6 +90,9 @@ ModelInfo FromProto(const hnet::v1::ModelInfo& proto) {
   info.validation = FromProto(proto.validation());
   info.device = proto.device();
   info.parameter_count = proto.parameter_count();
+  info.version_number = proto.version_number();
+  info.latest = proto.latest();
+  info.path = proto.path();
   return info;
 }
 
@@ -97,6 +104,7 @@ absl::StatusOr<SampleResult> FromProto(const hnet::v1::SampleWeightsResponse& pr
   absl::StatusOr<std::vector<Layer>> layers = LayersFromProto(proto.layers(), "layers");
   if (!layers.ok()) return layers.status();
   result.layers = *std::move(layers);
+  result.model = FromProto(proto.model());
   return result;
 }
 
@@ -109,6 +117,7 @@ absl::StatusOr<GeneratedNetwork> FromProto(const hnet::v1::GeneratedNetwork& pro
   absl::StatusOr<std::vector<Layer>> layers = LayersFromProto(proto.layers(), "layers");
   if (!layers.ok()) return layers.status();
   network.layers = *std::move(layers);
+  network.model = FromProto(proto.model());
   return network;
 }
 
@@ -126,12 +135,14 @@ absl::StatusOr<ClassifyResult> FromProto(const hnet::v1::ClassifyResponse& proto
   absl::StatusOr<Tensor> members = FromProto(proto.member_predictions(), "member_predictions");
   if (!members.ok()) return members.status();
   result.member_predictions = *std::move(members);
+  result.model = FromProto(proto.model());
   return result;
 }
 
 absl::StatusOr<PathResult> FromProto(const hnet::v1::InterpolatePathResponse& proto) {
   PathResult result;
   result.evaluated_inputs = proto.evaluated_inputs();
+  result.model = FromProto(proto.model());
   for (int i = 0; i < proto.points_size(); ++i) {
     const hnet::v1::PathPoint& p = proto.points(i);
     PathPoint point{p.t(), p.direct_accuracy(), p.interpolated_accuracy(), {}, {}};

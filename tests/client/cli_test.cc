@@ -51,10 +51,11 @@ TEST_F(CliTest, ResolvesTheOnlyModel) {
 
 TEST_F(CliTest, InfoPrintsTheModel) {
   std::ostringstream out;
-  ASSERT_TRUE(RunInfo(*client_, "mnist", out).ok());
-  EXPECT_NE(out.str().find("model mnist (version deadbeef) on cpu"), std::string::npos);
+  ASSERT_TRUE(RunInfo(*client_, "mnist", 0, out).ok());
+  EXPECT_NE(out.str().find("model mnist version 3 (content deadbeef, latest) on cpu"),
+            std::string::npos);
   EXPECT_NE(out.str().find("layer0"), std::string::npos);
-  EXPECT_EQ(RunInfo(*client_, "nope", out).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(RunInfo(*client_, "nope", 0, out).code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(CliTest, SampleWritesNpyNpzAndPt) {
@@ -101,7 +102,10 @@ TEST_F(CliTest, ClassifyReportsAccuracy) {
   absl::Status s = RunClassify(*client_, "mnist", args, out);
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_NE(out.str().find("accuracy 0.5000 (2/4)"), std::string::npos) << out.str();
-  EXPECT_EQ(server_.service().calls.load(), 2);
+  EXPECT_EQ(server_.service().calls.load(), 3);  // GetModelInfo (pins the version), 2 batches.
+  EXPECT_NE(out.str().find("model mnist version 3 (content deadbeef)"), std::string::npos);
+  absl::MutexLock lock(&server_.service().mu);
+  EXPECT_EQ(server_.service().last_classify.version(), 3);
 }
 
 TEST_F(CliTest, ClassifyNamesBadRule) {

@@ -40,6 +40,8 @@ TEST(ClientTest, ModelInfoIsConverted) {
   const ModelInfo& m = (*models)[0];
   EXPECT_EQ(m.name, "mnist");
   EXPECT_EQ(m.version, "deadbeef");
+  EXPECT_EQ(m.version_number, 3);
+  EXPECT_TRUE(m.latest);
   EXPECT_EQ(m.target.input_height, 2);
   ASSERT_EQ(m.target.layers.size(), 2u);
   EXPECT_EQ(m.target.layers[0].kind, LayerSpec::Kind::kConv);
@@ -70,12 +72,17 @@ TEST(ClientTest, SampleWeightsConvertsRequestAndResponse) {
   options.gauge_fixed = true;
   options.permutation_gauge = true;
   options.return_z = true;
+  options.version = 2;
   absl::StatusOr<SampleResult> result = client->SampleWeights("fake", options);
   ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->model.name, "fake");
+  EXPECT_EQ(result->model.version, 2);
+  EXPECT_EQ(result->model.content_hash, "deadbeef");
   {
     absl::MutexLock lock(&server.service().mu);
     const hnet::v1::SampleWeightsRequest& req = server.service().last_sample;
     EXPECT_EQ(req.model(), "fake");
+    EXPECT_EQ(req.version(), 2);
     EXPECT_EQ(req.n(), 3);
     EXPECT_EQ(req.noise().seed(), 7u);
     EXPECT_TRUE(req.gauge_fixed());
@@ -118,7 +125,9 @@ TEST(ClientTest, ClassifyConvertsPredictionsAndMembers) {
   EXPECT_EQ(result->predictions[3].votes[3], 5);
   EXPECT_FLOAT_EQ(result->predictions[0].mutual_information, 0.25f);
   EXPECT_EQ(result->member_predictions.shape, (std::vector<int64_t>{5, 12}));
+  EXPECT_EQ(result->model.version, 3);  // The latest: no version pinned.
   absl::MutexLock lock(&server.service().mu);
+  EXPECT_EQ(server.service().last_classify.version(), 0);
   EXPECT_EQ(server.service().last_classify.rule(), hnet::v1::MAJORITY_VOTE);
   EXPECT_EQ(server.service().last_classify.inputs().data().size(), 48u);
 }

@@ -94,6 +94,7 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
         z->mutable_data()->append(reinterpret_cast<const char*>(&v), sizeof(v));
       }
     }
+    SetModel(req->version(), response->mutable_model());
     return grpc::Status::OK;
   }
 
@@ -123,6 +124,7 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
       absl::MutexLock lock(&mu);
       last_classify = *req;
     }
+    SetModel(req->version(), response->mutable_model());
     const int n = static_cast<int>(req->inputs().shape(0));
     for (int i = 0; i < n; ++i) {
       hnet::v1::Prediction* p = response->add_predictions();
@@ -184,10 +186,19 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
     return grpc::Status::OK;
   }
 
+  // The served version: the pinned one, else the latest (3).
+  void SetModel(int64_t version, hnet::v1::ModelVersion* model) const {
+    model->set_name(name_);
+    model->set_version(version == 0 ? 3 : version);
+    model->set_content_hash("deadbeef");
+  }
+
   hnet::v1::ModelInfo Info() const {
     hnet::v1::ModelInfo info;
     info.set_name(name_);
     info.set_version("deadbeef");
+    info.set_version_number(3);
+    info.set_latest(true);
     info.mutable_target()->set_name("tiny");
     info.mutable_target()->set_input_channels(1);
     info.mutable_target()->set_input_height(2);

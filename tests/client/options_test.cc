@@ -61,6 +61,21 @@ TEST(OptionsTest, SampleOptions) {
   ExpectInvalid(ValidateSampleOptions(o), "permutation_gauge");
 }
 
+TEST(OptionsTest, ModelVersionMustNotBeNegative) {
+  SampleOptions sample;
+  sample.version = 3;
+  EXPECT_TRUE(ValidateSampleOptions(sample).ok());
+  sample.version = -1;
+  ExpectInvalid(ValidateSampleOptions(sample), "SampleOptions.version");
+  ClassifyOptions classify;
+  classify.version = -2;
+  ExpectInvalid(ValidateClassifyOptions(*MakeUint8(std::vector<uint8_t>(8), {2, 2, 2}), classify),
+                "ClassifyOptions.version");
+  PathOptions path;
+  path.version = -3;
+  ExpectInvalid(ValidatePathOptions(path), "PathOptions.version");
+}
+
 TEST(OptionsTest, NoiseZMustBeFloat32OfTheRightRank) {
   Noise noise = Noise::FromZ(*MakeUint8(std::vector<uint8_t>{1, 2}, {1, 2}));
   ExpectInvalid(ValidateNoise(noise, "f", 2), "f.z: dtype");

@@ -5,9 +5,10 @@ Usage:
   /usr/bin/python3 tests/python/client_interop.py --server HOST:PORT \
       --stubs BUILD/proto/python [--model NAME]
 
-Checks SampleWeights (shapes from GetModelInfo, finite values, same seed -> same bytes) and
-Classify (one prediction per input, probabilities summing to 1, votes summing to K). Exits 0
-when every check passes, 1 with a message otherwise.
+Checks SampleWeights (shapes from GetModelInfo, finite values, same seed -> same bytes, the
+served model version), Classify (one prediction per input, probabilities summing to 1, votes
+summing to K) and ModelAdmin.ReloadModels (nothing changed). Exits 0 when every check
+passes, 1 with a message otherwise.
 """
 import argparse
 import sys
@@ -43,6 +44,9 @@ def check_sample(stub, pb, model, info):
     check(to_numpy(first.z).shape == (3, info.z_dim), f"z shape {to_numpy(first.z).shape}")
     check(first.SerializeToString() == second.SerializeToString(),
           "same seed gave different weights")
+    check(first.model.name == model and first.model.version == info.version_number
+          and first.model.content_hash == info.version,
+          f"served by {first.model}, not version {info.version_number} ({info.version})")
     return f"SampleWeights: {len(first.layers)} layers of 3 networks"
 
 
@@ -63,6 +67,12 @@ def check_classify(stub, pb, checkpoint_pb2, model, info):
     return "Classify: 8 predictions by 5 members"
 
 
+def check_reload(admin, admin_pb):
+    changes = admin.ReloadModels(admin_pb.ReloadModelsRequest(), timeout=60).changes
+    check(len(changes) == 0, f"an unchanged directory reloaded: {changes}")
+    return "ReloadModels: nothing changed"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", required=True, help="host:port of hnet-server")
@@ -71,6 +81,7 @@ def main():
     args = parser.parse_args()
     sys.path.insert(0, args.stubs)
     from hnet.v1 import checkpoint_pb2, service_pb2 as pb, service_pb2_grpc  # noqa: E402
+    from hnet.v1 import admin_pb2, admin_pb2_grpc  # noqa: E402
 
     channel = grpc.insecure_channel(args.server,
                                     options=[("grpc.max_receive_message_length", 64 << 20)])
@@ -85,6 +96,7 @@ def main():
     try:
         print(check_sample(stub, pb, model, info))
         print(check_classify(stub, pb, checkpoint_pb2, model, info))
+        print(check_reload(admin_pb2_grpc.ModelAdminStub(channel), admin_pb2))
     except (AssertionError, grpc.RpcError) as error:
         print(f"client_interop: FAILED: {error}", file=sys.stderr)
         return 1

@@ -18,41 +18,10 @@
 namespace hnet::server {
 namespace {
 
+using testing::Bytes;
 using testing::Context;
-
-grpc::ByteBuffer Bytes(const std::string& s) {
-  grpc::Slice slice(s);
-  return grpc::ByteBuffer(&slice, 1);
-}
-
-std::string ToString(const grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
-  EXPECT_TRUE(buffer.Dump(&slices).ok());
-  std::string out;
-  for (const grpc::Slice& s : slices)
-    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  return out;
-}
-
-// grpc.health.v1.Health/Check for `service`; returns the ServingStatus (1 = SERVING).
-int HealthStatus(grpc::Channel* channel, const std::string& service) {
-  grpc::GenericStub stub(channel->shared_from_this());
-  // HealthCheckRequest{service = 1}: tag 0x0a, length, bytes.
-  std::string request;
-  if (!service.empty())
-    request = std::string("\x0a", 1) + static_cast<char>(service.size()) + service;
-  grpc::ByteBuffer request_bytes = Bytes(request);
-  grpc::ByteBuffer response;
-  std::promise<grpc::Status> done;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request_bytes,
-                 &response, [&](grpc::Status s) { done.set_value(s); });
-  grpc::Status status = done.get_future().get();
-  if (!status.ok()) return -status.error_code();
-  const std::string bytes = ToString(response);  // HealthCheckResponse{status = 1}: 0x08 N.
-  return bytes.size() == 2 && bytes[0] == 0x08 ? bytes[1] : 0;
-}
+using testing::HealthStatus;
+using testing::ToString;
 
 // Service names listed by grpc.reflection.v1alpha (raw response bytes).
 std::string ReflectionListServices(grpc::Channel* channel) {

@@ -26,8 +26,9 @@ TEST_F(ModelRegistryTest, LoadsEveryCheckpointNamedByItsStem) {
   auto tiny = (*registry)->Find("tiny");
   ASSERT_TRUE(tiny.ok());
   EXPECT_FALSE((*tiny)->network->is_training());
-  EXPECT_EQ((*tiny)->version.size(), 8u);
-  EXPECT_NE((*tiny)->version, (*(*registry)->Find("other-model_v1.2"))->version);
+  EXPECT_EQ((*tiny)->content_hash.size(), 8u);
+  EXPECT_EQ((*tiny)->version, 1);
+  EXPECT_NE((*tiny)->content_hash, (*(*registry)->Find("other-model_v1.2"))->content_hash);
 }
 
 TEST_F(ModelRegistryTest, LooksNamesUpOnlyAmongLoadedModels) {
@@ -75,6 +76,9 @@ TEST_F(ModelRegistryTest, ListModelsAndGetModelInfoDescribeTheCheckpoint) {
   const hnet::v1::ModelInfo& info = list.models(0);
   EXPECT_EQ(info.name(), "tiny");
   EXPECT_EQ(info.version().size(), 8u);
+  EXPECT_EQ(info.version_number(), 1);
+  EXPECT_TRUE(info.latest());
+  EXPECT_EQ(info.path(), ModelPath("tiny"));
   EXPECT_EQ(info.z_dim(), 8);
   EXPECT_EQ(info.z_distribution(), hnet::v1::HyperNetConfig::UNIFORM);
   EXPECT_EQ(info.step(), 42);

@@ -4,12 +4,14 @@
 #define HNET_TESTS_SERVER_SERVER_TEST_UTIL_H_
 
 #include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <string>
 
@@ -105,11 +107,11 @@ class ServerTest : public ::testing::Test {
     return (dir_ / (name + ".hnet")).string();
   }
 
-  // (Re)starts the server over the directory with options_.
+  // (Re)starts the server over the directory with options_ and registry_options_ (watching
+  // the directory only when options_.lifecycle.models_dir is set).
   void StartServer() {
     StopServer();
-    RegistryOptions registry_options;
-    auto registry = ModelRegistry::LoadDirectory(dir_.string(), registry_options);
+    auto registry = ModelRegistry::LoadDirectory(dir_.string(), registry_options_);
     ASSERT_TRUE(registry.ok()) << registry.status();
     auto server = Server::Start(std::move(*registry), options_);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -126,6 +128,7 @@ class ServerTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   ServerOptions options_;
+  RegistryOptions registry_options_;
   std::unique_ptr<Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<hnet::v1::HyperNet::Stub> stub_;
@@ -140,6 +143,41 @@ inline std::unique_ptr<grpc::ClientContext> Context(int seconds = 60) {
 
 inline at::Tensor FromProto(const hnet::v1::TensorProto& proto) {
   return core::TensorFromProto(proto).value();
+}
+
+// Raw bytes <-> a gRPC byte buffer (for calls without generated stubs).
+inline grpc::ByteBuffer Bytes(const std::string& s) {
+  grpc::Slice slice(s);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+inline std::string ToString(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  EXPECT_TRUE(buffer.Dump(&slices).ok());
+  std::string out;
+  for (const grpc::Slice& s : slices)
+    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
+}
+
+// grpc.health.v1.Health/Check for `service`; returns the ServingStatus (1 = SERVING).
+inline int HealthStatus(grpc::Channel* channel, const std::string& service) {
+  grpc::GenericStub stub(channel->shared_from_this());
+  // HealthCheckRequest{service = 1}: tag 0x0a, length, bytes.
+  std::string request;
+  if (!service.empty())
+    request = std::string("\x0a", 1) + static_cast<char>(service.size()) + service;
+  grpc::ByteBuffer request_bytes = Bytes(request);
+  grpc::ByteBuffer response;
+  std::promise<grpc::Status> done;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request_bytes,
+                 &response, [&](grpc::Status s) { done.set_value(s); });
+  grpc::Status status = done.get_future().get();
+  if (!status.ok()) return -status.error_code();
+  const std::string bytes = ToString(response);  // HealthCheckResponse{status = 1}: 0x08 N.
+  return bytes.size() == 2 && bytes[0] == 0x08 ? bytes[1] : 0;
 }
 
 }  // namespace hnet::server::testing

@@ -1,0 +1,118 @@
+#include "server/model_directory.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "server/model_registry.h"
+
+namespace hnet::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kExtension[] = ".hnet";
+
+bool IsCheckpointFile(const fs::directory_entry& entry) {
+  std::error_code ec;
+  return entry.path().extension() == kExtension && entry.is_regular_file(ec);
+}
+
+bool AllDigits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The checkpoints of a version folder <dir>/<name>/: version -> path.
+std::map<int64_t, std::string> ScanVersions(const fs::path& folder, const std::string& name,
+                                            std::vector<std::string>* skipped) {
+  std::map<int64_t, std::string> versions;
+  std::error_code ec;
+  for (const fs::directory_entry& entry : fs::directory_iterator(folder, ec)) {
+    if (!IsCheckpointFile(entry)) continue;
+    const std::string stem = entry.path().stem().string();
+    int64_t version = 0;
+    if (!AllDigits(stem) || !absl::SimpleAtoi(stem, &version) || version < 1) {
+      skipped->push_back(absl::StrCat("skipping ", entry.path().string(), ": model ", name,
+                                      " versions are named <version>.hnet, version >= 1"));
+      continue;
+    }
+    if (versions.count(version) != 0) {  // "7.hnet" and "007.hnet".
+      skipped->push_back(absl::StrCat("skipping ", entry.path().string(), ": model ", name,
+                                      " version ", version, " is already ", versions[version]));
+      continue;
+    }
+    versions[version] = entry.path().string();
+  }
+  return versions;
+}
+
+}  // namespace
+
+absl::StatusOr<FileStamp> StatFile(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    return absl::NotFoundError(absl::StrCat("checkpoint ", path, ": ", std::strerror(err)));
+  }
+  FileStamp stamp;
+  stamp.size = static_cast<uint64_t>(st.st_size);
+  stamp.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  stamp.ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+  stamp.inode = static_cast<uint64_t>(st.st_ino);
+  return stamp;
+}
+
+absl::StatusOr<DirectoryScan> ScanModelDirectory(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return absl::NotFoundError(absl::StrCat("--models ", dir, " is not a directory"));
+  }
+  DirectoryScan scan;
+  std::map<std::string, std::map<int64_t, std::string>> found;  // name -> version -> path.
+  std::map<std::string, std::string> single;                    // name -> <dir>/<name>.hnet.
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
+    std::error_code entry_ec;
+    if (entry.is_directory(entry_ec)) {
+      const std::string name = entry.path().filename().string();
+      if (!ValidateModelName(name).ok() || name == "." || name == "..") continue;
+      std::map<int64_t, std::string> versions = ScanVersions(entry.path(), name, &scan.skipped);
+      if (!versions.empty()) found[name] = std::move(versions);
+      continue;
+    }
+    if (!IsCheckpointFile(entry)) continue;
+    const std::string name = entry.path().stem().string();
+    if (!ValidateModelName(name).ok()) {
+      scan.skipped.push_back(absl::StrCat("skipping ", entry.path().string(), ": '", name,
+                                          "' is not a model name ([A-Za-z0-9._-]+)"));
+      continue;
+    }
+    single[name] = entry.path().string();
+  }
+  if (ec) return absl::UnavailableError(absl::StrCat("--models ", dir, ": ", ec.message()));
+  for (const auto& [name, path] : single) {
+    std::map<int64_t, std::string>& versions = found[name];
+    if (versions.count(1) != 0) {
+      scan.skipped.push_back(
+          absl::StrCat("skipping ", path, ": model ", name, " version 1 is already ", versions[1]));
+      continue;
+    }
+    versions[1] = path;
+  }
+  for (const auto& [name, versions] : found) {
+    for (auto it = versions.rbegin(); it != versions.rend(); ++it) {
+      auto stamp = StatFile(it->second);
+      if (!stamp.ok()) continue;  // Deleted since it was listed.
+      scan.files.push_back(CheckpointFile{name, it->first, it->second, *stamp});
+    }
+  }
+  return scan;
+}
+
+}  // namespace hnet::server

@@ -1,0 +1,423 @@
+#include "server/model_watcher.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "core/checkpoint.h"
+#include "core/log.h"
+#include "server/status_util.h"
+
+namespace hnet::server {
+namespace {
+
+using hnet::v1::ModelChange;
+using hnet::v1::ModelChanges;
+
+// A file that had changed this recently when it was read may change again within the same
+// timestamp tick (same stamp, other bytes), so it is read again on the next rescan.
+constexpr int64_t kRecentNs = 1000000000;
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+bool IsRecent(const FileStamp& stamp) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  return now - std::max(stamp.mtime_ns, stamp.ctime_ns) < kRecentNs;
+}
+
+void AddChange(ModelChange::Kind kind, const std::string& name, int64_t version,
+               const std::string& content_hash, const std::string& path, const std::string& message,
+               ModelChanges* changes) {
+  ModelChange* change = changes->add_changes();
+  change->set_kind(kind);
+  change->set_name(name);
+  change->set_version(version);
+  change->set_content_hash(content_hash);
+  change->set_path(path);
+  change->set_message(message);
+}
+
+// True when `changes` changed the registry (not only failed loads).
+bool ChangedRegistry(const ModelChanges& changes) {
+  return std::any_of(changes.changes().begin(), changes.changes().end(),
+                     [](const ModelChange& c) { return c.kind() != ModelChange::FAILED; });
+}
+
+std::string Describe(const ModelPtr& model) {
+  if (model == nullptr) return "nothing";
+  return absl::StrCat("version ", model->version, " (content ", model->content_hash, ")");
+}
+
+}  // namespace
+
+ModelWatcher::ModelWatcher(std::shared_ptr<ModelRegistry> registry, WatcherOptions options,
+                           ModelEvents events)
+    : registry_(std::move(registry)), options_(std::move(options)), events_(std::move(events)) {}
+
+ModelWatcher::~ModelWatcher() { Stop(); }
+
+void ModelWatcher::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (started_ || stopping_) return;
+  started_ = true;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void ModelWatcher::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::deque<Task> orphans;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    orphans.swap(tasks_);
+  }
+  for (Task& task : orphans) {
+    task.promise->set_value(absl::UnavailableError("the server is shutting down"));
+  }
+}
+
+int64_t ModelWatcher::rescans() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return rescans_;
+}
+
+std::future<ModelWatcher::Result> ModelWatcher::Post(std::function<Result()> operation) {
+  Task task{std::move(operation), std::make_shared<std::promise<Result>>()};
+  std::future<Result> future = task.promise->get_future();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) {
+      task.promise->set_value(absl::UnavailableError("the server is shutting down"));
+      return future;
+    }
+    tasks_.push_back(std::move(task));
+  }
+  cv_.notify_all();
+  return future;
+}
+
+std::future<ModelWatcher::Result> ModelWatcher::Rescan() {
+  return Post([this] { return DoRescan(); });
+}
+
+std::future<ModelWatcher::Result> ModelWatcher::Load(std::string path, std::string name,
+                                                     int64_t version) {
+  return Post([this, path = std::move(path), name = std::move(name), version] {
+    return DoLoad(path, name, version);
+  });
+}
+
+std::future<ModelWatcher::Result> ModelWatcher::Unload(std::string name, int64_t version) {
+  return Post([this, name = std::move(name), version] { return DoUnload(name, version); });
+}
+
+void ModelWatcher::Loop() {
+  using Clock = std::chrono::steady_clock;
+  const bool periodic = !options_.dir.empty() && options_.watch_interval_s > 0;
+  const auto interval = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(std::max(0.0, options_.watch_interval_s)));
+  Clock::time_point next = Clock::now() + interval;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    if (!tasks_.empty()) {
+      Task task = std::move(tasks_.front());
+      tasks_.pop_front();
+      lock.unlock();
+      try {
+        task.promise->set_value(task.operation());
+      } catch (const std::exception& e) {
+        task.promise->set_value(absl::InternalError(absl::StrCat("model operation: ", e.what())));
+      }
+      lock.lock();
+      continue;
+    }
+    if (periodic && Clock::now() >= next) {
+      lock.unlock();
+      try {
+        DoRescan().IgnoreError();  // It logs what it changes and what fails.
+      } catch (const std::exception& e) {
+        log::Error("rescanning {}: {}", options_.dir, e.what());
+      }
+      lock.lock();
+      next = Clock::now() + interval;
+      continue;
+    }
+    if (periodic) {
+      cv_.wait_until(lock, next);
+    } else {
+      cv_.wait(lock);
+    }
+  }
+}
+
+void ModelWatcher::LogSkipped(const std::vector<std::string>& skipped) {
+  std::set<std::string> now(skipped.begin(), skipped.end());
+  for (const std::string& reason : now) {
+    if (skipped_logged_.count(reason) == 0) log::Warn("{}", reason);
+  }
+  skipped_logged_ = std::move(now);
+}
+
+ModelWatcher::Result ModelWatcher::DoRescan() {
+  if (options_.dir.empty()) {
+    return absl::FailedPreconditionError("the server has no --models directory to rescan");
+  }
+  auto scan = ScanModelDirectory(options_.dir);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++rescans_;
+  }
+  if (!scan.ok()) {
+    // A directory that is briefly away (remount, rename) must not unload every model.
+    log::Warn("rescan: {}; the loaded models keep serving", std::string(scan.status().message()));
+    return scan.status();
+  }
+  LogSkipped(scan->skipped);
+  ModelChanges changes;
+  std::map<std::string, std::vector<const CheckpointFile*>> by_name;
+  std::set<Key> present;
+  for (const CheckpointFile& file : scan->files) {
+    by_name[file.name].push_back(&file);
+    present.insert({file.name, file.version});
+  }
+  for (const ModelPtr& model : registry_->models()) {
+    if (model->source == ModelSource::kDirectory &&
+        present.count({model->name, model->version}) == 0) {
+      Unpublish(model, "its checkpoint file is gone", &changes);
+    }
+  }
+  for (auto it = files_.begin(); it != files_.end();) {
+    it = present.count(it->first) == 0 ? files_.erase(it) : std::next(it);
+  }
+  for (const auto& [name, files] : by_name) ReconcileName(name, files, &changes);
+  if (ChangedRegistry(changes) && events_.on_changed) events_.on_changed(registry_->size());
+  return changes;
+}
+
+void ModelWatcher::ReconcileName(const std::string& name,
+                                 const std::vector<const CheckpointFile*>& files,
+                                 ModelChanges* changes) {
+  std::set<int64_t, std::greater<>> admin;  // Versions loaded through ModelAdmin.
+  for (const ModelPtr& model : registry_->Versions(name)) {
+    if (model->source == ModelSource::kAdmin) admin.insert(model->version);
+  }
+  // Walk versions from the highest down, admin and directory merged, until keep_versions
+  // of them serve. An admin version shadows a file of the same version.
+  const int keep = std::max(1, registry_->options().keep_versions);
+  int kept = 0;
+  auto file = files.begin();
+  auto loaded = admin.begin();
+  while (kept < keep && (file != files.end() || loaded != admin.end())) {
+    if (loaded != admin.end() && (file == files.end() || *loaded >= (*file)->version)) {
+      if (file != files.end() && *loaded == (*file)->version) ++file;
+      ++loaded;
+      ++kept;
+      continue;
+    }
+    const CheckpointFile& current = **file++;
+    FileState& state = files_[{name, current.version}];
+    if (state.unloaded) {
+      if (current.stamp == state.unloaded_stamp) continue;
+      state.unloaded = false;  // Changed since it was unloaded: serve it again.
+    }
+    if (Refresh(current, state, changes)) ++kept;
+  }
+}
+
+bool ModelWatcher::Refresh(const CheckpointFile& file, FileState& state, ModelChanges* changes) {
+  auto found = registry_->Find(file.name, file.version);
+  const ModelPtr current =
+      found.ok() && (*found)->source == ModelSource::kDirectory ? *found : nullptr;
+  const bool same_state = state.path == file.path && state.stamp == file.stamp;
+  if (current != nullptr && state.verified && same_state && !state.recent) return true;
+  if (!state.failure.empty() && state.permanent && same_state) return current != nullptr;
+
+  auto fail = [&](const absl::Status& status) {
+    const std::string message(status.message());
+    if (!same_state || state.failure != message) {  // Once per file state.
+      log::Warn("model {} version {}: {}; not loading it, {} keeps serving", file.name,
+                file.version, message, Describe(current));
+    }
+    state.path = file.path;
+    state.stamp = file.stamp;
+    state.verified = false;
+    state.failure = message;
+    state.permanent = absl::IsUnimplemented(status);
+    AddChange(ModelChange::FAILED, file.name, file.version, "", file.path, message, changes);
+    return current != nullptr;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  uint32_t crc = 0;
+  auto ckpt = core::ReadCheckpoint(file.path, &crc);
+  if (!ckpt.ok()) return fail(ckpt.status());
+  const std::string hash = absl::StrFormat("%08x", crc);
+  auto after = StatFile(file.path);
+  state.path = file.path;
+  state.stamp = file.stamp;
+  state.failure.clear();
+  state.permanent = false;
+  state.recent = IsRecent(file.stamp) || !after.ok() || *after != file.stamp;
+  if (current != nullptr && current->path == file.path && current->content_hash == hash) {
+    state.verified = true;  // Touched, or loaded before the watcher knew the file.
+    return true;
+  }
+  auto model =
+      BuildModel(*ckpt, crc, ModelSpec{file.path, file.name, file.version}, registry_->options());
+  if (!model.ok()) return fail(model.status());
+  state.verified = true;
+  return Publish(*model, SecondsSince(start),
+                 current != nullptr ? ModelChange::RELOADED : ModelChange::LOADED, changes);
+}
+
+bool ModelWatcher::Publish(ModelPtr model, double seconds, ModelChange::Kind kind,
+                           ModelChanges* changes) {
+  bool kept = true;
+  ModelPtr replaced;
+  for (const ModelPtr& gone : registry_->Put(model)) {
+    if (gone == model) {
+      kept = false;
+    } else if (gone->version == model->version) {
+      replaced = gone;
+    } else {
+      Retire(gone,
+             absl::StrCat("superseded by version ", model->version, " (--keep_versions ",
+                          registry_->options().keep_versions, ")"),
+             changes);
+    }
+  }
+  if (!kept) {  // Callers only publish versions that rank among the kept ones.
+    log::Warn("model {} version {} was loaded but is below the --keep_versions {} newest",
+              model->name, model->version, registry_->options().keep_versions);
+    return false;
+  }
+  log::Info("{} model {} version {} (content {}, step {}) from {} in {:.3f} s on {}",
+            kind == ModelChange::RELOADED ? "reloaded" : "loaded", model->name, model->version,
+            model->content_hash, model->info.step(), model->path, seconds, model->device.str());
+  AddChange(kind, model->name, model->version, model->content_hash, model->path,
+            replaced != nullptr ? absl::StrCat("was content ", replaced->content_hash) : "",
+            changes);
+  if (replaced != nullptr && events_.on_unloaded) events_.on_unloaded(*replaced);
+  // The one place where a model load completes (directory, SIGHUP, ModelAdmin).
+  if (events_.on_loaded) events_.on_loaded(*model, seconds);
+  return true;
+}
+
+void ModelWatcher::Unpublish(const ModelPtr& model, const std::string& why, ModelChanges* changes) {
+  ModelPtr removed = registry_->Remove(model->name, model->version);
+  if (removed != nullptr) Retire(removed, why, changes);
+}
+
+void ModelWatcher::Retire(const ModelPtr& model, const std::string& why, ModelChanges* changes) {
+  log::Info("unloaded model {} version {} (content {}): {}", model->name, model->version,
+            model->content_hash, why);
+  AddChange(ModelChange::UNLOADED, model->name, model->version, model->content_hash, model->path,
+            why, changes);
+  if (events_.on_unloaded) events_.on_unloaded(*model);
+}
+
+ModelWatcher::Result ModelWatcher::DoLoad(const std::string& path, std::string name,
+                                          int64_t version) {
+  namespace fs = std::filesystem;
+  if (path.empty()) return FieldError("path", "required");
+  if (name.empty()) name = fs::path(path).stem().string();
+  if (absl::Status s = ValidateModelName(name, "name"); !s.ok()) return s;
+  if (version < 0) return FieldError("version", absl::StrCat("must be >= 0, got ", version));
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    return FieldError("path", absl::StrCat(path, " is a directory, not a checkpoint file"));
+  }
+  if (!fs::exists(path, ec)) {
+    return absl::NotFoundError(absl::StrCat("path: checkpoint ", path, " does not exist"));
+  }
+  const std::vector<ModelPtr> versions = registry_->Versions(name);
+  if (version == 0) {
+    int64_t highest = versions.empty() ? 0 : versions.front()->version;
+    for (const auto& [key, state] : files_) {
+      if (key.first == name) highest = std::max(highest, key.second);
+    }
+    version = highest + 1;
+  }
+  std::vector<int64_t> higher;
+  for (const ModelPtr& model : versions) {
+    if (model->version == version) {
+      return absl::AlreadyExistsError(absl::StrCat("model '", name, "' version ", version,
+                                                   " is already loaded (from ", model->path,
+                                                   "); unload it first"));
+    }
+    if (model->version > version) higher.push_back(model->version);
+  }
+  const int keep = std::max(1, registry_->options().keep_versions);
+  if (static_cast<int>(higher.size()) >= keep) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("version: model '", name, "' version ", version, " is below the ", keep,
+                     " newest loaded version(s) (", absl::StrJoin(higher, ", "),
+                     ") that --keep_versions keeps; unload those first or load a higher version"));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto model = LoadModel(ModelSpec{path, name, version, ModelSource::kAdmin}, registry_->options());
+  if (absl::IsUnimplemented(model.status())) {
+    return absl::FailedPreconditionError(model.status().message());
+  }
+  if (!model.ok()) return model.status();
+  ModelChanges changes;
+  Publish(*model, SecondsSince(start), ModelChange::LOADED, &changes);
+  if (events_.on_changed) events_.on_changed(registry_->size());
+  return changes;
+}
+
+ModelWatcher::Result ModelWatcher::DoUnload(const std::string& name, int64_t version) {
+  if (absl::Status s = ValidateModelName(name, "name"); !s.ok()) return s;
+  if (version < 0) return FieldError("version", absl::StrCat("must be >= 0, got ", version));
+  std::vector<ModelPtr> targets;
+  if (version == 0) {
+    targets = registry_->Versions(name);
+  } else if (auto found = registry_->Find(name, version); found.ok()) {
+    targets.push_back(*found);
+  }
+  if (targets.empty()) {
+    return absl::NotFoundError(
+        version == 0 ? absl::StrCat("model '", name, "' is not loaded")
+                     : absl::StrCat("model '", name, "' version ", version, " is not loaded"));
+  }
+  // Directory files stay unloaded until they change (for version 0 every file of the name,
+  // so that no older version on disk takes their place).
+  if (!options_.dir.empty()) {
+    if (auto scan = ScanModelDirectory(options_.dir); scan.ok()) {
+      for (const CheckpointFile& file : scan->files) {
+        if (file.name != name || (version != 0 && file.version != version)) continue;
+        FileState& state = files_[{name, file.version}];
+        if (state.path.empty()) {
+          state.path = file.path;
+          state.stamp = file.stamp;
+        }
+        state.unloaded = true;
+        state.unloaded_stamp = file.stamp;
+        state.verified = false;
+      }
+    }
+  }
+  ModelChanges changes;
+  for (const ModelPtr& model : targets) Unpublish(model, "unloaded on request", &changes);
+  if (!options_.dir.empty()) {
+    Result rescan = DoRescan();
+    if (rescan.ok()) {
+      for (const ModelChange& change : rescan->changes()) *changes.add_changes() = change;
+    }
+  }
+  if (events_.on_changed) events_.on_changed(registry_->size());
+  return changes;
+}
+
+}  // namespace hnet::server

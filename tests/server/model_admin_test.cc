@@ -1,0 +1,173 @@
+// hnet.v1.ModelAdmin over RPC: LoadModel, UnloadModel, ReloadModels and their errors.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <fstream>
+
+#include "tests/server/model_lifecycle_util.h"
+
+namespace hnet::server {
+namespace {
+
+using testing::ContentHash;
+using testing::Context;
+using testing::LocalWeights;
+using testing::SameWeights;
+using testing::Summary;
+
+using ModelAdminTest = testing::ModelLifecycleTest;
+
+hnet::v1::LoadModelRequest Load(const std::string& path, const std::string& name, int64_t version) {
+  hnet::v1::LoadModelRequest request;
+  request.set_path(path);
+  request.set_name(name);
+  request.set_version(version);
+  return request;
+}
+
+hnet::v1::UnloadModelRequest Unload(const std::string& name, int64_t version) {
+  hnet::v1::UnloadModelRequest request;
+  request.set_name(name);
+  request.set_version(version);
+  return request;
+}
+
+TEST_F(ModelAdminTest, LoadModelServesAFileFromAnywhereAsTheNextVersion) {
+  Start();
+  const std::filesystem::path staging = dir_ / "staging";
+  std::filesystem::create_directories(staging);
+  const std::string path = (staging / "candidate.hnet").string();
+  testing::WriteTinyCheckpoint(path, 31);
+  hnet::v1::ModelChanges changes;
+  grpc::Status status = admin_->LoadModel(Context().get(), Load(path, "tiny", 0), &changes);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(Summary(changes), "UNLOADED tiny 1, LOADED tiny 2");
+  EXPECT_EQ(changes.changes(1).content_hash(), ContentHash(path));
+  auto response = Sample("tiny", 0, 4, &status);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(response.model().version(), 2);
+  EXPECT_TRUE(SameWeights(response, LocalWeights(path, 4, 2)));
+  // Rescans leave the admin's version alone; tiny.hnet (version 1) stays below it.
+  EXPECT_EQ(Summary(Rescan()), "");
+  // An empty name is the file stem.
+  status = admin_->LoadModel(Context().get(), Load(path, "", 0), &changes);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(Summary(changes), "LOADED candidate 1");
+}
+
+TEST_F(ModelAdminTest, LoadModelErrorsFollowTheGrpcGuide) {
+  registry_options_.keep_versions = 2;
+  Start();
+  const std::string corrupt = (dir_ / "corrupt.bin").string();
+  std::ofstream(corrupt) << "not a checkpoint, just some text";
+  struct Case {
+    hnet::v1::LoadModelRequest request;
+    grpc::StatusCode code;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {Load("", "x", 0), grpc::StatusCode::INVALID_ARGUMENT, "path: required"},
+      {Load(ModelPath("tiny"), "a b", 0), grpc::StatusCode::INVALID_ARGUMENT, "name: 'a b'"},
+      {Load(ModelPath("tiny"), "x", -2), grpc::StatusCode::INVALID_ARGUMENT, "version: must"},
+      {Load(dir_.string(), "x", 0), grpc::StatusCode::INVALID_ARGUMENT, "is a directory"},
+      {Load(ModelPath("missing"), "x", 0), grpc::StatusCode::NOT_FOUND, "missing.hnet"},
+      {Load(corrupt, "x", 0), grpc::StatusCode::DATA_LOSS, "corrupt.bin"},
+      {Load(ModelPath("tiny"), "tiny", 1), grpc::StatusCode::ALREADY_EXISTS,
+       "'tiny' version 1 is already loaded"},
+  };
+  for (const Case& c : cases) {
+    hnet::v1::ModelChanges changes;
+    grpc::Status status = admin_->LoadModel(Context().get(), c.request, &changes);
+    EXPECT_EQ(status.error_code(), c.code) << c.request.ShortDebugString();
+    EXPECT_NE(status.error_message().find(c.message), std::string::npos) << status.error_message();
+  }
+  // keep_versions 2: with versions 5 and 4 loaded, version 3 would be unloaded at once.
+  hnet::v1::ModelChanges changes;
+  ASSERT_TRUE(
+      admin_->LoadModel(Context().get(), Load(ModelPath("tiny"), "tiny", 5), &changes).ok());
+  ASSERT_TRUE(
+      admin_->LoadModel(Context().get(), Load(ModelPath("tiny"), "tiny", 4), &changes).ok());
+  grpc::Status status =
+      admin_->LoadModel(Context().get(), Load(ModelPath("tiny"), "tiny", 3), &changes);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("--keep_versions"), std::string::npos)
+      << status.error_message();
+  // The failures changed nothing.
+  hnet::v1::ListModelsResponse list;
+  ASSERT_TRUE(stub_->ListModels(Context().get(), {}, &list).ok());
+  ASSERT_EQ(list.models_size(), 2);
+  EXPECT_EQ(list.models(0).version_number(), 5);
+  EXPECT_EQ(list.models(1).version_number(), 4);
+}
+
+TEST_F(ModelAdminTest, UnloadModelErrorsNameWhatIsWrong) {
+  Start();
+  hnet::v1::ModelChanges changes;
+  grpc::Status status = admin_->UnloadModel(Context().get(), Unload("nope", 0), &changes);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(status.error_message().find("'nope'"), std::string::npos);
+  status = admin_->UnloadModel(Context().get(), Unload("tiny", 7), &changes);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(status.error_message().find("'tiny' version 7"), std::string::npos);
+  status = admin_->UnloadModel(Context().get(), Unload("../x", 0), &changes);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("name:"), std::string::npos);
+  status = admin_->UnloadModel(Context().get(), Unload("tiny", -1), &changes);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("version:"), std::string::npos);
+}
+
+TEST_F(ModelAdminTest, UnloadedDirectoryModelStaysUnloadedUntilItsFileChanges) {
+  Start();
+  hnet::v1::ModelChanges changes;
+  ASSERT_TRUE(admin_->UnloadModel(Context().get(), Unload("tiny", 0), &changes).ok());
+  EXPECT_EQ(Summary(changes), "UNLOADED tiny 1");
+  EXPECT_EQ(testing::HealthStatus(channel_.get(), ""), 2);  // No model: NOT_SERVING.
+  ASSERT_TRUE(admin_->ReloadModels(Context().get(), {}, &changes).ok());
+  EXPECT_EQ(Summary(changes), "");
+  grpc::Status status;
+  Sample("tiny", 0, 1, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  testing::WriteTinyCheckpoint(ModelPath("tiny"), 12);
+  ASSERT_TRUE(admin_->ReloadModels(Context().get(), {}, &changes).ok());
+  EXPECT_EQ(Summary(changes), "LOADED tiny 1");
+  EXPECT_EQ(testing::HealthStatus(channel_.get(), ""), 1);
+}
+
+TEST_F(ModelAdminTest, UnloadingTheLatestVersionFallsBackToTheOneBelowOnDisk) {
+  testing::WriteTinyCheckpoint(VersionPath("tiny", 2), 7);
+  Start();
+  hnet::v1::ModelChanges changes;
+  ASSERT_TRUE(admin_->UnloadModel(Context().get(), Unload("tiny", 2), &changes).ok());
+  EXPECT_EQ(Summary(changes), "UNLOADED tiny 2, LOADED tiny 1");
+  grpc::Status status;
+  EXPECT_EQ(Sample("tiny", 0, 1, &status).model().version(), 1);
+}
+
+TEST_F(ModelAdminTest, ReloadModelsReportsWhatChanged) {
+  Start();
+  testing::WriteTinyCheckpoint(ModelPath("tiny"), 13);
+  testing::WriteTinyCheckpoint(ModelPath("second"), 14);
+  hnet::v1::ModelChanges changes;
+  ASSERT_TRUE(admin_->ReloadModels(Context().get(), {}, &changes).ok());
+  EXPECT_EQ(Summary(changes), "LOADED second 1, RELOADED tiny 1");
+  EXPECT_EQ(changes.changes(1).path(), ModelPath("tiny"));
+}
+
+TEST_F(ModelAdminTest, ReloadModelsWithoutADirectoryIsAFailedPrecondition) {
+  options_.lifecycle.models_dir.clear();
+  Start();
+  hnet::v1::ModelChanges changes;
+  grpc::Status status = admin_->ReloadModels(Context().get(), {}, &changes);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("--models"), std::string::npos);
+  // LoadModel and UnloadModel still work.
+  ASSERT_TRUE(
+      admin_->LoadModel(Context().get(), Load(ModelPath("tiny"), "copy", 0), &changes).ok());
+  EXPECT_EQ(Summary(changes), "LOADED copy 1");
+  ASSERT_TRUE(admin_->UnloadModel(Context().get(), Unload("copy", 1), &changes).ok());
+  EXPECT_EQ(Summary(changes), "UNLOADED copy 1");
+}
+
+}  // namespace
+}  // namespace hnet::server

@@ -1,0 +1,192 @@
+// The directory watcher: new, changed, deleted, corrupt and touched checkpoints, health, and
+// the Classify weight cache across a reload. Rescans run on request (deterministic).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+#include <utime.h>
+
+#include <fstream>
+
+#include "core/evaluation.h"
+#include "tests/server/model_lifecycle_util.h"
+
+namespace hnet::server {
+namespace {
+
+using testing::ContentHash;
+using testing::Context;
+using testing::LocalWeights;
+using testing::SameWeights;
+using testing::Summary;
+
+using ModelWatcherTest = testing::ModelLifecycleTest;
+
+// Flips one payload byte in place: the checkpoint CRC check then fails.
+void Corrupt(const std::string& path) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(100);
+  const char c = static_cast<char>(f.get());
+  f.seekp(100);
+  f.put(static_cast<char>(c ^ 0x5a));
+}
+
+TEST_F(ModelWatcherTest, FirstRescanOnlyRecordsWhatIsAlreadyLoaded) {
+  Start();
+  const uint64_t load_id = (*server_->registry().Find("tiny"))->load_id;
+  EXPECT_EQ(Summary(Rescan()), "");
+  EXPECT_EQ(Summary(Rescan()), "");
+  EXPECT_EQ((*server_->registry().Find("tiny"))->load_id, load_id);
+}
+
+TEST_F(ModelWatcherTest, NewVersionIsLoadedAndSupersedesTheOldOne) {
+  Start();
+  testing::WriteTinyCheckpoint(VersionPath("tiny", 2), 7);  // tiny.hnet is version 1.
+  EXPECT_EQ(Summary(Rescan()), "UNLOADED tiny 1, LOADED tiny 2");
+  grpc::Status status;
+  auto response = Sample("tiny", 0, 5, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.model().version(), 2);
+  EXPECT_TRUE(SameWeights(response, LocalWeights(VersionPath("tiny", 2), 5, 2)));
+  testing::WriteTinyCheckpoint(ModelPath("fresh"), 8);  // A new name.
+  EXPECT_EQ(Summary(Rescan()), "LOADED fresh 1");
+  EXPECT_EQ(Summary(Rescan()), "");
+}
+
+TEST_F(ModelWatcherTest, ChangedFileIsReloadedAndServesTheNewWeights) {
+  Start();
+  const std::string old_hash = ContentHash(ModelPath("tiny"));
+  testing::WriteTinyCheckpoint(ModelPath("tiny"), 9);  // Temp file + rename.
+  ASSERT_NE(ContentHash(ModelPath("tiny")), old_hash);
+  const hnet::v1::ModelChanges changes = Rescan();
+  EXPECT_EQ(Summary(changes), "RELOADED tiny 1");
+  EXPECT_EQ(changes.changes(0).content_hash(), ContentHash(ModelPath("tiny")));
+  grpc::Status status;
+  auto response = Sample("tiny", 0, 5, &status);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(response.model().content_hash(), ContentHash(ModelPath("tiny")));
+  EXPECT_TRUE(SameWeights(response, LocalWeights(ModelPath("tiny"), 5, 2)));
+}
+
+TEST_F(ModelWatcherTest, TouchedFileWithTheSameContentIsNotReloaded) {
+  Start();
+  Rescan();
+  const uint64_t load_id = (*server_->registry().Find("tiny"))->load_id;
+  ASSERT_EQ(::utime(ModelPath("tiny").c_str(), nullptr), 0);  // New mtime and ctime.
+  EXPECT_EQ(Summary(Rescan()), "");
+  EXPECT_EQ((*server_->registry().Find("tiny"))->load_id, load_id);
+}
+
+TEST_F(ModelWatcherTest, CorruptFileKeepsTheOldVersionServingAndIsRetriedUntilFixed) {
+  Start();
+  const std::string old_hash = ContentHash(ModelPath("tiny"));
+  const std::string good = (dir_ / "good.bin").string();
+  testing::WriteTinyCheckpoint(good, 9);
+  const auto overwrite = std::filesystem::copy_options::overwrite_existing;
+  std::filesystem::copy_file(good, ModelPath("tiny"), overwrite);  // In place.
+  Corrupt(ModelPath("tiny"));
+  for (int rescan = 0; rescan < 2; ++rescan) {  // Retried, and refused, on every rescan.
+    const hnet::v1::ModelChanges changes = Rescan();
+    EXPECT_EQ(Summary(changes), "FAILED tiny 1");
+    EXPECT_NE(changes.changes(0).message().find("checksum"), std::string::npos)
+        << changes.changes(0).message();
+    grpc::Status status;
+    auto response = Sample("tiny", 0, 5, &status);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.model().content_hash(), old_hash);
+  }
+  EXPECT_EQ(testing::HealthStatus(channel_.get(), ""), 1);
+  std::filesystem::resize_file(ModelPath("tiny"), 1000);  // Cut short: refused the same way.
+  EXPECT_EQ(Summary(Rescan()), "FAILED tiny 1");
+  std::filesystem::copy_file(good, ModelPath("tiny"), overwrite);
+  EXPECT_EQ(Summary(Rescan()), "RELOADED tiny 1");
+  grpc::Status status;
+  auto response = Sample("tiny", 0, 5, &status);
+  EXPECT_EQ(response.model().content_hash(), ContentHash(good));
+  EXPECT_TRUE(SameWeights(response, LocalWeights(good, 5, 2)));
+}
+
+TEST_F(ModelWatcherTest, CorruptNewerVersionLeavesTheOlderOneServing) {
+  Start();
+  testing::WriteTinyCheckpoint(VersionPath("tiny", 2), 7);
+  Corrupt(VersionPath("tiny", 2));
+  EXPECT_EQ(Summary(Rescan()), "FAILED tiny 2");
+  grpc::Status status;
+  EXPECT_EQ(Sample("tiny", 0, 5, &status).model().version(), 1);
+  testing::WriteTinyCheckpoint(VersionPath("tiny", 2), 7);
+  EXPECT_EQ(Summary(Rescan()), "UNLOADED tiny 1, LOADED tiny 2");
+}
+
+TEST_F(ModelWatcherTest, DeletedFileUnloadsAndTheNextVersionOnDiskTakesOver) {
+  testing::WriteTinyCheckpoint(VersionPath("tiny", 2), 7);
+  Start();  // Serves version 2 only (keep_versions 1).
+  std::filesystem::remove(VersionPath("tiny", 2));
+  EXPECT_EQ(Summary(Rescan()), "UNLOADED tiny 2, LOADED tiny 1");
+  grpc::Status status;
+  auto response = Sample("tiny", 0, 5, &status);
+  EXPECT_EQ(response.model().version(), 1);
+  EXPECT_TRUE(SameWeights(response, LocalWeights(ModelPath("tiny"), 5, 2)));
+
+  // Nothing left: NOT_SERVING and NOT_FOUND; a checkpoint again: SERVING.
+  std::filesystem::remove(ModelPath("tiny"));
+  EXPECT_EQ(Summary(Rescan()), "UNLOADED tiny 1");
+  EXPECT_EQ(testing::HealthStatus(channel_.get(), ""), 2);
+  Sample("tiny", 0, 5, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  testing::WriteTinyCheckpoint(ModelPath("tiny"), 3);
+  EXPECT_EQ(Summary(Rescan()), "LOADED tiny 1");
+  EXPECT_EQ(testing::HealthStatus(channel_.get(), ""), 1);
+  EXPECT_EQ(testing::HealthStatus(channel_.get(), "hnet.v1.HyperNet"), 1);
+}
+
+TEST_F(ModelWatcherTest, AResolvedVersionStaysUsableAfterItIsUnloaded) {
+  Start();
+  auto model = server_->registry().Find("tiny");
+  ASSERT_TRUE(model.ok());
+  std::filesystem::remove(ModelPath("tiny"));
+  EXPECT_EQ(Summary(Rescan()), "UNLOADED tiny 1");
+  // What a request in flight holds is still whole.
+  torch::NoGradGuard no_grad;
+  core::WeightBatch weights = (*model)->network->forward(torch::zeros({1, 8}));
+  EXPECT_EQ(weights.size(), 4u);
+}
+
+TEST_F(ModelWatcherTest, ReloadedModelNeverServesTheOldLoadsCachedWeights) {
+  Start();
+  torch::manual_seed(3);
+  const at::Tensor images = torch::rand({6, 1, 28, 28});
+  auto classify = [&] {
+    hnet::v1::ClassifyRequest request;
+    request.set_model("tiny");
+    *request.mutable_inputs() = core::TensorToProto(images);
+    request.set_ensemble_size(5);
+    request.mutable_noise()->set_seed(11);
+    hnet::v1::ClassifyResponse response;
+    EXPECT_TRUE(stub_->Classify(Context().get(), request, &response).ok());
+    return response;
+  };
+  auto expected = [&](const std::string& path) {  // Mean member probabilities [N, C].
+    core::HyperNetwork local = testing::LoadLocal(path);
+    torch::NoGradGuard no_grad;
+    core::WeightBatch w = local->forward(local->SampleZ(5, core::MakeGenerator(11)));
+    return core::PredictProbabilities(local->layout(), w, images).mean(0);
+  };
+  auto probabilities = [](const hnet::v1::ClassifyResponse& response) {
+    std::vector<float> flat;
+    for (const auto& p : response.predictions()) {
+      flat.insert(flat.end(), p.probabilities().begin(), p.probabilities().end());
+    }
+    return torch::tensor(flat).reshape({response.predictions_size(), -1});
+  };
+  const auto before = classify();  // Its ensemble weights are now cached.
+  EXPECT_TRUE(torch::allclose(probabilities(before), expected(ModelPath("tiny")), 1e-4, 1e-5));
+  EXPECT_GT(server_->cache().entries(), 0);
+  testing::WriteTinyCheckpoint(ModelPath("tiny"), 9);
+  EXPECT_EQ(Summary(Rescan()), "RELOADED tiny 1");
+  EXPECT_EQ(server_->cache().entries(), 0);  // The old load's weights were dropped.
+  const auto after = classify();
+  EXPECT_EQ(after.model().content_hash(), ContentHash(ModelPath("tiny")));
+  EXPECT_TRUE(torch::allclose(probabilities(after), expected(ModelPath("tiny")), 1e-4, 1e-5));
+  EXPECT_FALSE(torch::allclose(probabilities(after), probabilities(before), 1e-4, 1e-5));
+}
+
+}  // namespace
+}  // namespace hnet::server
