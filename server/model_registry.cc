@@ -170,8 +170,8 @@ absl::StatusOr<ModelPtr> LoadModel(const std::string& path, const std::string& n
 }
 
 std::string ModelKey(const LoadedModel& model) {
-  return absl::StrCat(model.name, "|v", model.version, "|", model.content_hash, "|#",
-                      model.load_id, "|");
+  return absl::StrCat(model.name, "|v", model.version, "|", model.content_hash, "|#", model.load_id,
+                      "|");
 }
 
 hnet::v1::ModelInfo InfoOf(const LoadedModel& model, bool latest) {
