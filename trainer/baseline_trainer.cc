@@ -225,7 +225,7 @@ absl::StatusOr<BaselineResult> BaselineTrainer::Run() {
       report.seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       report.train_cross_entropy = steps > 0 ? ce_sum / steps : 0;
-      if (options_.validate_every_epoch && steps > 0) {
+      if (options_.validate_every_epoch && steps > 0 && !result.interrupted) {
         const at::Tensor probs = Predict(data_.validation);
         report.validation_accuracy = core::NetworkAccuracies(probs, data_.validation.labels);
         report.validation_ensemble_accuracy =

@@ -160,6 +160,7 @@ TEST_F(BaselineTrainerTest, OutputLoadsAsWeightEnsemble) {
 TEST_F(BaselineTrainerTest, StopRequestWritesTheNetworksSoFar) {
   BaselineOptions options = Short(2, 640, 3);
   options.out_path = (dir_ / "stopped.hnetw").string();
+  options.validate_every_epoch = true;  // Skipped for the interrupted epoch.
   std::atomic<bool> stop{false};
   options.stop = &stop;
   options.on_step = [&](const BaselineStepStats& s) {
@@ -169,6 +170,8 @@ TEST_F(BaselineTrainerTest, StopRequestWritesTheNetworksSoFar) {
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_TRUE(result->interrupted);
   EXPECT_EQ(result->steps, 5);
+  ASSERT_EQ(result->epochs.size(), 1u);
+  EXPECT_TRUE(result->epochs[0].validation_accuracy.empty());
   auto loaded = core::LoadWeightEnsemble(options.out_path);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_NE(loaded->description.find("interrupted after step 5 of 60"), std::string::npos)
