@@ -1,56 +1,16 @@
 #include "core/checkpoint.h"
 
-#include <fcntl.h>
 #include <torch/torch.h>
-#include <unistd.h>
-#include <zlib.h>
 
-#include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "core/container.h"
 #include "core/torch_status.h"
-
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "checkpoints assume a little-endian host");
 
 namespace hnet::core {
 namespace {
-
-constexpr char kMagic[8] = {'H', 'N', 'E', 'T', 'C', 'K', 'P', 'T'};
-constexpr size_t kHeaderSize = 8 + 4 + 4 + 8;
-
-uint32_t Crc32(const std::string& data) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  const auto* bytes = reinterpret_cast<const Bytef*>(data.data());
-  size_t left = data.size();
-  while (left > 0) {
-    const uInt chunk = static_cast<uInt>(std::min<size_t>(left, 1u << 30));
-    crc = crc32(crc, bytes, chunk);
-    bytes += chunk;
-    left -= chunk;
-  }
-  return static_cast<uint32_t>(crc);
-}
-
-absl::Status ErrnoStatus(const std::string& what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
-
-absl::Status WriteAll(int fd, const char* data, size_t size, const std::string& path) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("cannot write", path);
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
-}
 
 struct DTypeInfo {
   hnet::v1::TensorProto::DType proto;
@@ -72,71 +32,18 @@ absl::Status WriteCheckpoint(const std::string& path, const hnet::v1::Checkpoint
   if (!checkpoint.SerializeToString(&payload)) {
     return absl::InternalError(absl::StrCat("cannot serialize checkpoint for ", path));
   }
-  std::string header(kMagic, sizeof(kMagic));
-  const uint32_t version = kCheckpointFormatVersion;
-  const uint32_t crc = Crc32(payload);
-  const uint64_t length = payload.size();
-  header.append(reinterpret_cast<const char*>(&version), 4);
-  header.append(reinterpret_cast<const char*>(&crc), 4);
-  header.append(reinterpret_cast<const char*>(&length), 8);
-
-  const std::filesystem::path target(path);
-  std::filesystem::path dir = target.parent_path();
-  if (dir.empty()) dir = ".";
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("cannot create", tmp);
-  absl::Status status = WriteAll(fd, header.data(), header.size(), tmp);
-  if (status.ok()) status = WriteAll(fd, payload.data(), payload.size(), tmp);
-  if (status.ok() && ::fsync(fd) != 0) status = ErrnoStatus("cannot fsync", tmp);
-  if (::close(fd) != 0 && status.ok()) status = ErrnoStatus("cannot close", tmp);
-  if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    status = ErrnoStatus("cannot rename onto", path);
-  }
-  if (!status.ok()) {
-    ::unlink(tmp.c_str());
-    return status;
-  }
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
-  return absl::OkStatus();
+  return WriteContainerFile(path, kCheckpointContainer, kCheckpointFormatVersion, payload);
 }
 
 absl::StatusOr<hnet::v1::Checkpoint> ReadCheckpoint(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("checkpoint ", path, " cannot be opened"));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto payload = ReadContainerFile(path, kCheckpointContainer, kCheckpointFormatVersion);
+  if (!payload.ok()) return payload.status();
   auto corrupt = [&](absl::string_view why) {
     return absl::DataLossError(absl::StrCat("checkpoint ", path, ": ", why));
   };
-  if (bytes.size() < kHeaderSize || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
-    return corrupt("not an hnet checkpoint (bad magic or too short)");
-  }
-  uint32_t version, crc;
-  uint64_t length;
-  std::memcpy(&version, bytes.data() + 8, 4);
-  std::memcpy(&crc, bytes.data() + 12, 4);
-  std::memcpy(&length, bytes.data() + 16, 8);
-  if (version != kCheckpointFormatVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("checkpoint ", path, ": format version ", version,
-                     " is not supported (this build reads version ", kCheckpointFormatVersion,
-                     ")"));
-  }
-  if (bytes.size() - kHeaderSize != length) {
-    return corrupt(absl::StrCat("truncated or padded: header says ", length,
-                                " payload bytes, file has ", bytes.size() - kHeaderSize));
-  }
-  std::string payload = bytes.substr(kHeaderSize);
-  if (Crc32(payload) != crc) return corrupt("checksum mismatch (file is corrupted)");
   hnet::v1::Checkpoint checkpoint;
-  if (!checkpoint.ParseFromString(payload)) return corrupt("payload does not parse");
-  if (checkpoint.format_version() != version) {
+  if (!checkpoint.ParseFromString(*payload)) return corrupt("payload does not parse");
+  if (checkpoint.format_version() != kCheckpointFormatVersion) {
     return corrupt("payload format version disagrees with the header");
   }
   return checkpoint;

@@ -1,9 +1,9 @@
 // Checkpoint files: one self-describing file per checkpoint.
 //
-// Layout: "HNETCKPT" (8 bytes), format version (u32 LE), CRC-32 of the payload (u32 LE),
-// payload length (u64 LE), then the payload: a serialized hnet.v1.Checkpoint, which embeds
-// the full TrainingConfig. Files are written atomically (temp file, fsync, rename) and are
-// either read whole and verified or refused with a reason.
+// Layout: the verified container of core/container.h with magic "HNETCKPT"; the payload is a
+// serialized hnet.v1.Checkpoint, which embeds the full TrainingConfig. Files are written
+// atomically (temp file, fsync, rename) and are either read whole and verified or refused with
+// a reason. Weight ensembles (core/weight_ensemble.h) use the same container, magic "HNETWENS".
 #ifndef HNET_CORE_CHECKPOINT_H_
 #define HNET_CORE_CHECKPOINT_H_
 
@@ -30,7 +30,8 @@ inline constexpr uint32_t kCheckpointFormatVersion = 1;
 absl::Status WriteCheckpoint(const std::string& path, const hnet::v1::Checkpoint& checkpoint);
 
 // Reads and verifies a checkpoint. NotFound if missing; DataLoss if truncated, corrupted or
-// not a checkpoint; FailedPrecondition for an unsupported format version.
+// not a checkpoint; InvalidArgument for another kind of hnet file (a weight ensemble);
+// FailedPrecondition for an unsupported format version.
 absl::StatusOr<hnet::v1::Checkpoint> ReadCheckpoint(const std::string& path);
 
 // A tensor as raw little-endian bytes (copied to CPU, made contiguous).

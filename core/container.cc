@@ -1,0 +1,135 @@
+#include "core/container.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "absl/strings/str_cat.h"
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "hnet files assume a little-endian host");
+
+namespace hnet::core {
+namespace {
+
+constexpr size_t kMagicSize = 8;
+constexpr size_t kHeaderSize = kMagicSize + 4 + 4 + 8;
+constexpr const ContainerKind* kKnownKinds[] = {&kCheckpointContainer, &kWeightEnsembleContainer};
+
+uint32_t Crc32(const std::string& data) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const auto* bytes = reinterpret_cast<const Bytef*>(data.data());
+  size_t left = data.size();
+  while (left > 0) {
+    const uInt chunk = static_cast<uInt>(std::min<size_t>(left, 1u << 30));
+    crc = crc32(crc, bytes, chunk);
+    bytes += chunk;
+    left -= chunk;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+absl::Status ErrnoStatus(const std::string& what, const std::string& path) {
+  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+absl::Status WriteAll(int fd, const char* data, size_t size, const std::string& path) {
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("cannot write", path);
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status WriteContainerFile(const std::string& path, const ContainerKind& kind,
+                                uint32_t version, const std::string& payload) {
+  if (kind.magic.size() != kMagicSize) {
+    return absl::InternalError(absl::StrCat("container magic '", kind.magic, "' is not 8 bytes"));
+  }
+  std::string header(kind.magic.data(), kMagicSize);
+  const uint32_t crc = Crc32(payload);
+  const uint64_t length = payload.size();
+  header.append(reinterpret_cast<const char*>(&version), 4);
+  header.append(reinterpret_cast<const char*>(&crc), 4);
+  header.append(reinterpret_cast<const char*>(&length), 8);
+
+  const std::filesystem::path target(path);
+  std::filesystem::path dir = target.parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus("cannot create", tmp);
+  absl::Status status = WriteAll(fd, header.data(), header.size(), tmp);
+  if (status.ok()) status = WriteAll(fd, payload.data(), payload.size(), tmp);
+  if (status.ok() && ::fsync(fd) != 0) status = ErrnoStatus("cannot fsync", tmp);
+  if (::close(fd) != 0 && status.ok()) status = ErrnoStatus("cannot close", tmp);
+  if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    status = ErrnoStatus("cannot rename onto", path);
+  }
+  if (!status.ok()) {
+    ::unlink(tmp.c_str());
+    return status;
+  }
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadContainerFile(const std::string& path, const ContainerKind& kind,
+                                              uint32_t version) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(kind.name, " ", path, " cannot be opened"));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto corrupt = [&](absl::string_view why) {
+    return absl::DataLossError(absl::StrCat(kind.name, " ", path, ": ", why));
+  };
+  if (bytes.size() >= kMagicSize && absl::string_view(bytes.data(), kMagicSize) != kind.magic) {
+    for (const ContainerKind* other : kKnownKinds) {
+      if (absl::string_view(bytes.data(), kMagicSize) == other->magic) {
+        return absl::InvalidArgumentError(absl::StrCat(path, " is a ", other->name, ", not a ",
+                                                       kind.name, " (file magic ", other->magic,
+                                                       ", expected ", kind.magic, ")"));
+      }
+    }
+  }
+  if (bytes.size() < kHeaderSize || absl::string_view(bytes.data(), kMagicSize) != kind.magic) {
+    return corrupt(absl::StrCat("not an hnet ", kind.name, " (bad magic or too short)"));
+  }
+  uint32_t file_version, crc;
+  uint64_t length;
+  std::memcpy(&file_version, bytes.data() + 8, 4);
+  std::memcpy(&crc, bytes.data() + 12, 4);
+  std::memcpy(&length, bytes.data() + 16, 8);
+  if (file_version != version) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(kind.name, " ", path, ": format version ", file_version,
+                     " is not supported (this build reads version ", version, ")"));
+  }
+  if (bytes.size() - kHeaderSize != length) {
+    return corrupt(absl::StrCat("truncated or padded: header says ", length,
+                                " payload bytes, file has ", bytes.size() - kHeaderSize));
+  }
+  std::string payload = bytes.substr(kHeaderSize);
+  if (Crc32(payload) != crc) return corrupt("checksum mismatch (file is corrupted)");
+  return payload;
+}
+
+}  // namespace hnet::core
