@@ -12,11 +12,21 @@ void Escape(const std::string& s, std::string* out) {
   out->push_back('"');
   for (const char c : s) {
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\t': out->append("\\t"); break;
-      case '\r': out->append("\\r"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           absl::StrAppendFormat(out, "\\u%04x", static_cast<int>(c));
@@ -65,8 +75,12 @@ std::string Json::Dump() const {
 void Json::DumpTo(std::string* out, int indent) const {
   const std::string pad(indent + 2, ' ');
   switch (type_) {
-    case Type::kNull: out->append("null"); break;
-    case Type::kBool: out->append(bool_ ? "true" : "false"); break;
+    case Type::kNull:
+      out->append("null");
+      break;
+    case Type::kBool:
+      out->append(bool_ ? "true" : "false");
+      break;
     case Type::kNumber:
       if (!std::isfinite(number_)) {
         out->append("null");
@@ -76,7 +90,9 @@ void Json::DumpTo(std::string* out, int indent) const {
         absl::StrAppendFormat(out, "%.17g", number_);
       }
       break;
-    case Type::kString: Escape(string_, out); break;
+    case Type::kString:
+      Escape(string_, out);
+      break;
     case Type::kArray: {
       // Arrays of numbers on one line; others one element per line.
       bool flat = true;

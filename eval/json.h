@@ -15,14 +15,14 @@ class Json {
  public:
   enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
 
-  Json() = default;  // null
-  Json(bool b) : type_(Type::kBool), bool_(b) {}                     // NOLINT
-  Json(double v) : type_(Type::kNumber), number_(v) {}               // NOLINT
-  Json(int v) : Json(static_cast<double>(v)) {}                      // NOLINT
-  Json(int64_t v) : Json(static_cast<double>(v)) {}                  // NOLINT
-  Json(const char* s) : type_(Type::kString), string_(s) {}          // NOLINT
+  Json() = default;                                                     // null
+  Json(bool b) : type_(Type::kBool), bool_(b) {}                        // NOLINT
+  Json(double v) : type_(Type::kNumber), number_(v) {}                  // NOLINT
+  Json(int v) : Json(static_cast<double>(v)) {}                         // NOLINT
+  Json(int64_t v) : Json(static_cast<double>(v)) {}                     // NOLINT
+  Json(const char* s) : type_(Type::kString), string_(s) {}             // NOLINT
   Json(std::string s) : type_(Type::kString), string_(std::move(s)) {}  // NOLINT
-  Json(const std::vector<double>& values);                           // NOLINT: number array
+  Json(const std::vector<double>& values);                              // NOLINT: number array
 
   static Json Array() { return Json(Type::kArray); }
   static Json Object() { return Json(Type::kObject); }

@@ -98,8 +98,7 @@ double Auroc(const at::Tensor& positive_scores, const at::Tensor& negative_score
   all.reserve(pos.size() + neg.size());
   for (double s : pos) all.emplace_back(s, true);
   for (double s : neg) all.emplace_back(s, false);
-  std::sort(all.begin(), all.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   double rank_sum = 0;
   for (size_t i = 0; i < all.size();) {
     size_t j = i;
@@ -121,8 +120,7 @@ double Aupr(const at::Tensor& positive_scores, const at::Tensor& negative_scores
   std::vector<std::pair<double, bool>> all;
   for (double s : pos) all.emplace_back(s, true);
   for (double s : neg) all.emplace_back(s, false);
-  std::sort(all.begin(), all.end(),
-            [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   double tp = 0, fp = 0, ap = 0;
   for (size_t i = 0; i < all.size();) {
     size_t j = i;

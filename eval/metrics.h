@@ -28,8 +28,7 @@ std::vector<ReliabilityBin> ReliabilityBins(const at::Tensor& probs, const at::T
 
 // Expected calibration error: sum over bins of |accuracy - confidence| weighted by the bin's
 // share of the M predictions (probs [M, K], labels [M]).
-double ExpectedCalibrationError(const at::Tensor& probs, const at::Tensor& labels,
-                                int bins = 15);
+double ExpectedCalibrationError(const at::Tensor& probs, const at::Tensor& labels, int bins = 15);
 
 // Mean negative log-likelihood of the labels, -mean log p[label], with p clamped at 1e-12.
 double NegativeLogLikelihood(const at::Tensor& probs, const at::Tensor& labels);
@@ -53,9 +52,9 @@ double Auroc(const at::Tensor& positive_scores, const at::Tensor& negative_score
 double Aupr(const at::Tensor& positive_scores, const at::Tensor& negative_scores);
 
 struct Disagreement {
-  double mean = 0;             // Mean over pairs i < j of the fraction of differing argmaxes.
-  double mean_error = 0;       // Mean error rate of the members (needs labels).
-  double normalized = 0;       // mean / mean_error (0 when mean_error is 0).
+  double mean = 0;        // Mean over pairs i < j of the fraction of differing argmaxes.
+  double mean_error = 0;  // Mean error rate of the members (needs labels).
+  double normalized = 0;  // mean / mean_error (0 when mean_error is 0).
   int64_t pairs = 0;
 };
 

@@ -50,8 +50,7 @@ TEST(CalibrationTest, ConfidenceOfOneFallsInTheLastBin) {
 TEST(CalibrationTest, NllAndBrierOfKnownPredictions) {
   at::Tensor probs = torch::tensor({{0.5, 0.5}, {0.25, 0.75}}, torch::kFloat64);
   at::Tensor labels = torch::tensor({0, 1}, torch::kInt64);
-  EXPECT_NEAR(NegativeLogLikelihood(probs, labels), -(std::log(0.5) + std::log(0.75)) / 2,
-              1e-12);
+  EXPECT_NEAR(NegativeLogLikelihood(probs, labels), -(std::log(0.5) + std::log(0.75)) / 2, 1e-12);
   // (0.25 + 0.25 + 0.0625 + 0.0625) / 2.
   EXPECT_NEAR(BrierScore(probs, labels), 0.3125, 1e-12);
   at::Tensor perfect = torch::tensor({{1.0, 0.0}, {0.0, 1.0}}, torch::kFloat64);
@@ -151,8 +150,7 @@ TEST(PcaTest, DataOnALineHasOneComponent) {
   EXPECT_NEAR(pca.explained_ratio[0].item<double>(), 1.0, 1e-9);
   EXPECT_NEAR(pca.explained_variance[1].item<double>(), 0.0, 1e-9);
   // First component is +-direction, sign fixed so the largest-magnitude entry is positive.
-  EXPECT_TRUE(torch::allclose(pca.components[0], -direction, 1e-9, 1e-9))
-      << pca.components[0];
+  EXPECT_TRUE(torch::allclose(pca.components[0], -direction, 1e-9, 1e-9)) << pca.components[0];
   EXPECT_TRUE(torch::allclose(pca.mean, offset + t.mean() * direction, 1e-9, 1e-9));
   // Projections onto the first component recover t up to sign and centring.
   at::Tensor centred = (t.squeeze(1) - t.mean());
