@@ -58,7 +58,8 @@ std::string EvalContext::Figure(const std::string& name, int width, int height,
 }
 
 std::string EvalContext::DataRef(const std::string& name) const {
-  return GnuplotQuote((fs::path(data_dir) / absl::StrCat(name, ".csv")).string());
+  // Scripts run from figures_dir, a sibling of data_dir.
+  return GnuplotQuote(absl::StrCat("../data/", name, ".csv"));
 }
 
 at::Tensor Predict(const core::TargetLayout& layout, const core::WeightBatch& weights,

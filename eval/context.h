@@ -46,7 +46,7 @@ struct EvalContext {
   // warning logged) when gnuplot is missing or fails, so a figure never aborts a run.
   std::string Figure(const std::string& name, int width, int height, const std::string& body) const;
 
-  // Path of data/<name>.csv quoted for gnuplot.
+  // data/<name>.csv quoted for gnuplot, relative to figures_dir (where scripts run).
   std::string DataRef(const std::string& name) const;
 };
 

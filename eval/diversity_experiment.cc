@@ -184,7 +184,7 @@ absl::Status RunPca(EvalContext& ctx, const HypernetModel& model, const MemberSe
       for (int64_t a = 1; a <= k; ++a) {
         for (int64_t b = a + 1; b <= k; ++b) {
           absl::StrAppendFormat(&body,
-                                "set title '(%d, %d)'\nplot %s skip 1 u %d:%d w p pt 7 ps 0.3 "
+                                "set title '(%d, %d)'\nplot %s skip 1 u %d:%d w p pt 7 ps 0.4 "
                                 "lc rgb '#3060c0'\n",
                                 a, b, ctx.DataRef(set.name), a, b);
         }

@@ -100,7 +100,7 @@ absl::StatusOr<std::string> Plotter::Render(absl::string_view name, int width, i
     out << "# Written by hnet-eval; re-run with: gnuplot " << name << ".gp\n";
     out << "set terminal " << terminal_ << " size " << width << "," << height
         << (terminal_ == "pngcairo" ? " font 'sans,10'" : "") << "\n";
-    out << "set output " << GnuplotQuote(png) << "\n";
+    out << "set output " << GnuplotQuote(png_name) << "\n";
     out << "set datafile separator ','\n";
     out << body << "\n";
     out << "unset output\n";
@@ -108,7 +108,9 @@ absl::StatusOr<std::string> Plotter::Render(absl::string_view name, int width, i
   std::error_code ec;
   fs::remove(png, ec);
   std::string output;
-  const int rc = RunCapture(absl::StrCat("gnuplot ", ShellQuote(script)), &output);
+  const int rc = RunCapture(
+      absl::StrCat("cd ", ShellQuote(dir_), " && gnuplot ", ShellQuote(absl::StrCat(name, ".gp"))),
+      &output);
   if (rc != 0 || !fs::exists(png, ec) || fs::file_size(png, ec) == 0) {
     return absl::InternalError(
         absl::StrCat("gnuplot failed on ", script, " (exit ", rc, "): ", output));

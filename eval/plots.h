@@ -39,7 +39,8 @@ class Plotter {
   // Why figures are skipped (empty when available).
   const std::string& unavailable_reason() const { return reason_; }
 
-  // Writes <name>.gp (terminal and output lines, then `body`) and runs gnuplot on it.
+  // Writes <name>.gp (terminal and output lines, then `body`) and runs gnuplot on it from
+  // figures_dir, so paths in `body` are relative to it and the folder can be moved.
   // Returns the PNG's file name relative to figures_dir, or an error naming the script and
   // gnuplot's message. When unavailable: FailedPrecondition (callers log and carry on).
   absl::StatusOr<std::string> Render(absl::string_view name, int width, int height,

@@ -36,12 +36,14 @@ std::string Preamble(const EvalContext& ctx, const HypernetModel& model) {
     absl::StrAppend(&md, "Command:\n\n```\n", o.command_line, "\n```\n\n");
   absl::StrAppendFormat(
       &md,
-      "Settings: %d networks; %d ensembles of %d (sizes %s); %d paths x %d points; adversarial "
+      "Settings: %d networks; %d ensembles of %d (sizes %s); %d paths x %d points on %s test "
+      "images; adversarial "
       "on %s test images with an ensemble of %d; calibration and OOD ensembles of %d; %d MNIST "
       "test images%s.\n\n",
       o.networks, o.ensembles, o.ensemble_size, absl::StrJoin(o.ensemble_sizes, ", "), o.path_pairs,
-      o.path_points, o.adversarial_images > 0 ? absl::StrCat(o.adversarial_images) : "all",
-      o.adversarial_ensemble, o.uncertainty_members, ctx.test.size(),
+      o.path_points, o.path_images > 0 ? absl::StrCat(o.path_images) : "all",
+      o.adversarial_images > 0 ? absl::StrCat(o.adversarial_images) : "all", o.adversarial_ensemble,
+      o.uncertainty_members, ctx.test.size(),
       ctx.ood.size() > 0 ? absl::StrCat(", ", ctx.ood.size(), " Fashion-MNIST test images") : "");
   if (!ctx.plotter.available()) {
     absl::StrAppend(&md, "**Figures not rendered:** ", ctx.plotter.unavailable_reason(), ".\n\n");
@@ -125,6 +127,9 @@ absl::StatusOr<Headline> RunEvaluation(const EvalOptions& options) {
     }
   }
   EvalContext ctx(options, options.out_dir, *device);
+  if (options.plots && !ctx.plotter.available()) {
+    log::Warn("{}", ctx.plotter.unavailable_reason());
+  }
   const std::string data_dir = options.data_dir.empty() ? core::DefaultDataDir() : options.data_dir;
   auto mnist = core::LoadMnist(data_dir, core::DatasetKind::kMnist);
   if (!mnist.ok()) return mnist.status();
