@@ -17,6 +17,7 @@ PACKAGES=(
   libspdlog-dev libcli11-dev libcpp-httplib-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev
   libpng-dev dataset-fashion-mnist python3-grpcio python3-numpy python3-torch python3-yaml
+  gnuplot  # hnet-eval's figures (pngcairo terminal)
 )
 
 missing=()
