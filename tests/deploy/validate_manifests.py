@@ -46,7 +46,7 @@ SERVER_FILE_FLAGS = ["--models", "--data_dir", "--tls_cert", "--tls_key", "--tls
 # test, data, compiler cache); every other one must be in the builder stage.
 BUILDER_EXCLUDED = {"libgtest-dev", "libgmock-dev", "libbenchmark-dev", "python3-grpcio",
                     "python3-numpy", "python3-torch", "python3-yaml", "ccache",
-                    "dataset-fashion-mnist"}
+                    "dataset-fashion-mnist", "gnuplot", "openssl"}
 IMAGE_TAG_DOCKERFILES = {"cpu": "deploy/docker/Dockerfile", "cuda": "deploy/docker/Dockerfile.cuda"}
 
 
