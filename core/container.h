@@ -1,11 +1,9 @@
-// The verified file container shared by hypernetwork checkpoints and weight
-// ensembles.
+// The verified file container shared by hypernetwork checkpoints and weight ensembles.
 //
-// Layout: an 8-byte magic naming the kind of file ("HNETCKPT" checkpoint,
-// "HNETWENS" weight ensemble), format version (u32 LE), CRC-32 of the payload
-// (u32 LE), payload length (u64 LE), then the payload (a serialized protobuf
-// message). Files are written atomically (temp file, fsync, rename) and are
-// either read whole and verified or refused with a reason.
+// Layout: an 8-byte magic naming the kind of file ("HNETCKPT" checkpoint, "HNETWENS" weight
+// ensemble), format version (u32 LE), CRC-32 of the payload (u32 LE), payload length (u64 LE), then
+// the payload (a serialized protobuf message). Files are written atomically (temp file, fsync,
+// rename) and are either read whole and verified or refused with a reason.
 #ifndef HNET_CORE_CONTAINER_H_
 #define HNET_CORE_CONTAINER_H_
 
@@ -29,17 +27,15 @@ inline constexpr ContainerKind kCheckpointContainer{"HNETCKPT", "checkpoint"};
 // A set of explicit target networks (core/weight_ensemble.h).
 inline constexpr ContainerKind kWeightEnsembleContainer{"HNETWENS", "weight ensemble"};
 
-// Writes header + `payload` to `path` atomically (a crash leaves the old file
-// or the new one), creating the parent directory. Errors name the path.
-// Thread-compatible per path.
+// Writes header + `payload` to `path` atomically (a crash leaves the old file or the new one),
+// creating the parent directory. Errors name the path. Thread-compatible per path.
 absl::Status WriteContainerFile(const std::string& path, const ContainerKind& kind,
                                 uint32_t version, const std::string& payload);
 
-// Reads and verifies a container of `kind` with format `version`; returns the
-// payload. NotFound if missing; InvalidArgument if it is another known kind of
-// hnet file (the message says which); DataLoss if truncated, corrupted or not
-// an hnet file; FailedPrecondition for another format version. Messages start
-// with "<kind.name> <path>".
+// Reads and verifies a container of `kind` with format `version`; returns the payload. NotFound if
+// missing; InvalidArgument if it is another known kind of hnet file (the message says which);
+// DataLoss if truncated, corrupted or not an hnet file; FailedPrecondition for another format
+// version. Messages start with "<kind.name> <path>".
 absl::StatusOr<std::string> ReadContainerFile(const std::string& path, const ContainerKind& kind,
                                               uint32_t version);
 

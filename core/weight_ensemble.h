@@ -1,7 +1,6 @@
-// Weight ensembles: a set of N explicit target networks (e.g. conventionally
-// trained baselines) as flat weights, stored in the verified container of
-// core/container.h with magic "HNETWENS" (payload hnet.v1.WeightEnsembleFile).
-// Evaluation treats them like N networks sampled from a hypernetwork.
+// Weight ensembles: a set of N explicit target networks (e.g. conventionally trained baselines) as
+// flat weights, stored in the verified container of core/container.h with magic "HNETWENS" (payload
+// hnet.v1.WeightEnsembleFile). Evaluation treats them like N networks sampled from a hypernetwork.
 #ifndef HNET_CORE_WEIGHT_ENSEMBLE_H_
 #define HNET_CORE_WEIGHT_ENSEMBLE_H_
 
@@ -28,16 +27,14 @@ struct WeightEnsemble {
   hnet::v1::TrainingConfig config;  // what produced it (optional)
 };
 
-// Writes atomically with the same verified container as checkpoints (header +
-// CRC). The ensemble is validated first (valid spec, weights [N >= 1,
-// weight_count], floating point, finite; any device/dtype is stored as
-// float32). Errors name the path.
+// Writes atomically with the same verified container as checkpoints (header + CRC). The ensemble is
+// validated first (valid spec, weights [N >= 1, weight_count], floating point, finite; any
+// device/dtype is stored as float32). Errors name the path.
 absl::Status SaveWeightEnsemble(const std::string& path, const WeightEnsemble& ensemble);
 
-// Reads and validates (spec valid, weights [N >= 1, weight_count] float32).
-// NotFound if missing; InvalidArgument for a hypernetwork checkpoint; DataLoss
-// for a truncated, corrupt or inconsistent file; FailedPrecondition for another
-// format version. Errors name the path.
+// Reads and validates (spec valid, weights [N >= 1, weight_count] float32). NotFound if missing;
+// InvalidArgument for a hypernetwork checkpoint; DataLoss for a truncated, corrupt or inconsistent
+// file; FailedPrecondition for another format version. Errors name the path.
 absl::StatusOr<WeightEnsemble> LoadWeightEnsemble(const std::string& path);
 
 }  // namespace hnet::core

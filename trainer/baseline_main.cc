@@ -1,10 +1,9 @@
-// hnet-baseline: trains N conventional target networks (a deep ensemble; N = 1
-// is one conventionally trained network) in one batched pass and writes them as
-// a weight ensemble.
+// hnet-baseline: trains N conventional target networks (a deep ensemble; N = 1 is one
+// conventionally trained network) in one batched pass and writes them as a weight ensemble.
+#include <CLI/CLI.hpp>
 #include <google/protobuf/text_format.h>
 #include <torch/torch.h>
 
-#include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -33,10 +32,8 @@ int Fail(const absl::Status& status) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "hnet-baseline: train N conventional target networks "
-      "(cross-entropy, Adam) in one "
-      "batched pass and write them as a weight ensemble (.hnetw) for "
-      "hnet-eval"};
+      "hnet-baseline: train N conventional target networks (cross-entropy, Adam) in one batched "
+      "pass and write them as a weight ensemble (.hnetw) for hnet-eval"};
   hnet::trainer::BaselineOptions options;
   std::string config_name = "mnist";
   std::vector<std::string> overrides;
@@ -54,8 +51,7 @@ int main(int argc, char** argv) {
                  "Shipped config name or textproto path: target spec, dataset, seed")
       ->capture_default_str();
   app.add_option("--set", overrides,
-                 "Config override in text format, e.g. --set 'data { dataset: "
-                 "FASHION_MNIST }'");
+                 "Config override in text format, e.g. --set 'data { dataset: FASHION_MNIST }'");
   app.add_option("--ensemble_size", options.ensemble_size, "Networks N trained together")
       ->capture_default_str();
   app.add_option("--epochs", options.epochs, "Passes over the training set")->capture_default_str();
@@ -64,8 +60,7 @@ int main(int argc, char** argv) {
   app.add_option("--learning_rate", options.learning_rate, "Initial Adam learning rate")
       ->capture_default_str();
   app.add_option("--lr_decay", options.lr_decay_per_epoch,
-                 "Learning rate multiplied by this per epoch (applied smoothly "
-                 "every step)")
+                 "Learning rate multiplied by this per epoch (applied smoothly every step)")
       ->capture_default_str();
   app.add_option("--seed", seed, "Random seed (overrides the config's)");
   app.add_option("--first_network", options.first_network,
@@ -113,9 +108,8 @@ int main(int argc, char** argv) {
                                              "' is not auto, cpu, cuda or cuda:N"));
     }
     if (options.device.is_cuda() && !torch::cuda::is_available()) {
-      return Fail(
-          absl::FailedPreconditionError("--device cuda: this LibTorch build "
-                                        "has no CUDA or no GPU is visible"));
+      return Fail(absl::FailedPreconditionError(
+          "--device cuda: this LibTorch build has no CUDA or no GPU is visible"));
     }
   }
   options.progress = no_progress ? nullptr : stderr;
@@ -144,8 +138,7 @@ int main(int argc, char** argv) {
     const auto& last = result->epochs.back();
     const auto s = hnet::core::Summarize(last.validation_accuracy);
     std::cout << absl::StrFormat(
-        "validation: mean %.2f%% (min %.2f, max "
-        "%.2f), ensemble (mean probability) %.2f%%\n",
+        "validation: mean %.2f%% (min %.2f, max %.2f), ensemble (mean probability) %.2f%%\n",
         100 * s.mean, 100 * s.min, 100 * s.max, 100 * last.validation_ensemble_accuracy);
   }
   if (!result->test_accuracy.empty()) {
@@ -153,8 +146,7 @@ int main(int argc, char** argv) {
     for (double a : result->test_accuracy) std::cout << absl::StrFormat(" %.2f", 100 * a);
     const auto s = hnet::core::Summarize(result->test_accuracy);
     std::cout << absl::StrFormat(
-        "\ntest: mean %.2f%% (min %.2f, max %.2f, sd "
-        "%.2f); ensemble of %d: mean probability "
+        "\ntest: mean %.2f%% (min %.2f, max %.2f, sd %.2f); ensemble of %d: mean probability "
         "%.2f%%, majority vote %.2f%%\n",
         100 * s.mean, 100 * s.min, 100 * s.max, 100 * s.std, options.ensemble_size,
         100 * result->test_ensemble_accuracy, 100 * result->test_majority_vote_accuracy);

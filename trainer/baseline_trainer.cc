@@ -48,8 +48,8 @@ class BaselineTrainer {
         layout_(std::move(layout)),
         n_(options.ensemble_size) {}
 
-  // One Adam step of all networks on their minibatches `index` [N, B] (device);
-  // returns the mean over networks of each network's cross-entropy.
+  // One Adam step of all networks on their minibatches `index` [N, B] (device); returns the mean
+  // over networks of each network's cross-entropy.
   double Step(const at::Tensor& index, double learning_rate);
   // Softmax outputs [N, M, K] (CPU) of the current networks on `split`.
   at::Tensor Predict(const core::Split& split) const;
@@ -123,9 +123,8 @@ absl::StatusOr<std::unique_ptr<BaselineTrainer>> BaselineTrainer::Create(
   });
   if (!built.ok()) return built;
   log::Info(
-      "baseline: {} network(s) of target '{}' ({} weights each), {} "
-      "epochs of {} steps "
-      "(batch {} per network, {} training images), device {}",
+      "baseline: {} network(s) of target '{}' ({} weights each), {} epochs of {} steps (batch {} "
+      "per network, {} training images), device {}",
       t->n_, config.target().name(), layout->weight_count(), options.epochs, t->steps_per_epoch_,
       options.batch_size, train_size, options.device.str());
   return t;
@@ -138,9 +137,8 @@ double BaselineTrainer::Step(const at::Tensor& index, double learning_rate) {
       {n_, b, layout_.input_channels(), layout_.input_height(), layout_.input_width()});
   at::Tensor y = train_labels_.index_select(0, flat);
   at::Tensor logits = core::BatchedForward(layout_, weights_, x, options_.networks_per_pass);
-  // The mean over all N * B images times N is the sum of the networks' own mean
-  // losses, so every network gets exactly the gradient it would get if trained
-  // alone.
+  // The mean over all N * B images times N is the sum of the networks' own mean losses, so every
+  // network gets exactly the gradient it would get if trained alone.
   at::Tensor ce = torch::cross_entropy_loss(logits.reshape({n_ * b, -1}), y);
   adam_->ZeroGrad();
   (ce * static_cast<double>(n_)).backward();
@@ -163,16 +161,13 @@ core::WeightEnsemble BaselineTrainer::MakeEnsemble(bool interrupted) const {
   ensemble.weights = core::FlattenWeights(detached).to(torch::kCPU, torch::kFloat32).clone();
   const int64_t total = options_.epochs * steps_per_epoch_;
   ensemble.description = absl::StrFormat(
-      "%s: %d conventionally trained network%s of target '%s' (cross-entropy, "
-      "Adam lr %g "
-      "decaying x%g per epoch, batch %d, %d epochs, seed %d, network indices "
-      "%d..%d)%s",
+      "%s: %d conventionally trained network%s of target '%s' (cross-entropy, Adam lr %g decaying "
+      "x%g per epoch, batch %d, %d epochs, seed %d, network indices %d..%d)%s",
       n_ == 1 ? "single network" : "deep ensemble", n_, n_ == 1 ? "" : "s", config_.target().name(),
       options_.learning_rate, options_.lr_decay_per_epoch, options_.batch_size, options_.epochs,
       config_.seed(), options_.first_network, options_.first_network + n_ - 1,
       interrupted ? absl::StrCat(" [interrupted after step ", step_, " of ", total, "]") : "");
-  // What produced it, in TrainingConfig terms; the hypernetwork sections do not
-  // apply.
+  // What produced it, in TrainingConfig terms; the hypernetwork sections do not apply.
   hnet::v1::TrainingConfig produced = config_;
   produced.set_name(absl::StrCat(config_.name(), "-baseline-", n_));
   produced.clear_hypernet();
@@ -230,7 +225,7 @@ absl::StatusOr<BaselineResult> BaselineTrainer::Run() {
       report.seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       report.train_cross_entropy = steps > 0 ? ce_sum / steps : 0;
-      if (options_.validate_every_epoch && steps > 0) {
+      if (options_.validate_every_epoch && steps > 0 && !result.interrupted) {
         const at::Tensor probs = Predict(data_.validation);
         report.validation_accuracy = core::NetworkAccuracies(probs, data_.validation.labels);
         report.validation_ensemble_accuracy =
@@ -255,7 +250,8 @@ absl::StatusOr<BaselineResult> BaselineTrainer::Run() {
       if (auto s = core::SaveWeightEnsemble(options_.out_path, result.ensemble); !s.ok()) {
         return s;
       }
-      log::Info("weight ensemble written: {} ({} networks)", options_.out_path, n_);
+      log::Info("weight ensemble written: {} ({} network{})", options_.out_path, n_,
+                n_ == 1 ? "" : "s");
     }
     if (options_.final_test && !result.interrupted) {
       const at::Tensor probs = Predict(data_.test);

@@ -1,9 +1,7 @@
-// Conventional baselines: N independently trained target networks (a deep
-// ensemble; N = 1 is one conventionally trained network) of a config's target
-// spec, trained with cross-entropy and Adam, all N in one batched pass
-// (core::BatchedForward; no per-network loop). The result is a
-// core::WeightEnsemble that hnet-eval scores like networks sampled from a
-// hypernetwork.
+// Conventional baselines: N independently trained target networks (a deep ensemble; N = 1 is one
+// conventionally trained network) of a config's target spec, trained with cross-entropy and Adam,
+// all N in one batched pass (core::BatchedForward; no per-network loop). The result is a
+// core::WeightEnsemble that hnet-eval scores like networks sampled from a hypernetwork.
 #ifndef HNET_TRAINER_BASELINE_TRAINER_H_
 #define HNET_TRAINER_BASELINE_TRAINER_H_
 
@@ -35,8 +33,8 @@ struct BaselineStepStats {
 };
 
 struct BaselineOptions {
-  // Target spec (config.target), dataset and validation size (config.data) and
-  // seed (config.seed) come from here; the hypernetwork fields are ignored.
+  // Target spec (config.target), dataset and validation size (config.data) and seed (config.seed)
+  // come from here; the hypernetwork fields are ignored.
   hnet::v1::TrainingConfig config;
   int64_t ensemble_size = 1;  // N networks trained together.
   int64_t first_network = 0;  // Network i uses the seed streams of index first_network + i,
@@ -75,29 +73,27 @@ struct BaselineResult {
   bool interrupted = false;
 };
 
-// Checks the options (sizes positive, learning rate and decay sensible, target
-// spec valid). Errors name the option.
+// Checks the options (sizes positive, learning rate and decay sensible, target spec valid). Errors
+// name the option.
 absl::Status ValidateBaselineOptions(const BaselineOptions& options);
 
-// Trains options.ensemble_size networks as described above, logging progress
-// and writing the ensemble to options.out_path (also when stopped early).
-// Deterministic for a seed on a given device and thread count.
+// Trains options.ensemble_size networks as described above, logging progress and writing the
+// ensemble to options.out_path (also when stopped early). Deterministic for a seed on a given
+// device and thread count.
 absl::StatusOr<BaselineResult> TrainBaselines(const BaselineOptions& options);
 
-// Initial weights of networks [first, first + n) for `seed`: per layer, each
-// filter's weights uniform in +-sqrt(6 / fan_in) (He/Kaiming uniform for ReLU),
-// biases 0. Network i depends only on (seed, i). CPU float32, one [n, F_l, S_l]
-// tensor per layer.
+// Initial weights of networks [first, first + n) for `seed`: per layer, each filter's weights
+// uniform in +-sqrt(6 / fan_in) (He/Kaiming uniform for ReLU), biases 0. Network i depends only on
+// (seed, i). CPU float32, one [n, F_l, S_l] tensor per layer.
 core::WeightBatch InitialBaselineWeights(const core::TargetLayout& layout, uint64_t seed,
                                          int64_t first, int64_t n);
 
-// The independent random stream of network `index` for `purpose` (0:
-// initialisation, 1: minibatch order) under `seed`.
+// The independent random stream of network `index` for `purpose` (0: initialisation, 1: minibatch
+// order) under `seed`.
 at::Generator BaselineGenerator(uint64_t seed, int64_t index, int purpose);
 
-// The next epoch's visiting order of `train_size` training images for each
-// network: one random permutation per generator, [generators.size(),
-// train_size] int64 CPU.
+// The next epoch's visiting order of `train_size` training images for each network: one random
+// permutation per generator, [generators.size(), train_size] int64 CPU.
 at::Tensor NextEpochOrder(std::vector<at::Generator>& generators, int64_t train_size);
 
 }  // namespace hnet::trainer

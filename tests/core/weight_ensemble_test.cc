@@ -127,8 +127,7 @@ TEST_F(WeightEnsembleTest, SaveRefusesShapeMismatchAndBadSpec) {
 }
 
 TEST_F(WeightEnsembleTest, LoadRefusesWeightsThatDoNotMatchTheSpec) {
-  // A well-formed file whose spec and weights disagree (written through the
-  // container directly).
+  // A well-formed file whose spec and weights disagree (written through the container directly).
   hnet::v1::WeightEnsembleFile file;
   file.set_format_version(kWeightEnsembleFormatVersion);
   *file.mutable_spec() = MnistTargetSpec();

@@ -45,8 +45,7 @@ class BaselineTrainerTest : public ::testing::Test {
 };
 
 TEST_F(BaselineTrainerTest, ShortRunLearns) {
-  // One network, 2 epochs over 5,000 images (312 steps of 32): far above chance
-  // (10 %).
+  // One network, 2 epochs over 5,000 images (312 steps of 32): far above chance (10 %).
   BaselineOptions options = Short(1, 5000, 2);
   options.validate_every_epoch = true;
   std::vector<double> ce;
@@ -85,8 +84,7 @@ TEST_F(BaselineTrainerTest, InitialisationIsHeUniformPerNetworkWithZeroBiases) {
       for (int64_t b = a + 1; b < 3; ++b) EXPECT_FALSE(torch::equal(w[l][a], w[l][b]));
     }
   }
-  // Network i depends only on (seed, i): the same network alone or in another
-  // batch.
+  // Network i depends only on (seed, i): the same network alone or in another batch.
   const core::WeightBatch alone = InitialBaselineWeights(layout, 7, 1, 1);
   for (size_t l = 0; l < w.size(); ++l) EXPECT_TRUE(torch::equal(alone[l][0], w[l][1]));
   const core::WeightBatch other_seed = InitialBaselineWeights(layout, 8, 1, 1);
@@ -120,9 +118,8 @@ TEST_F(BaselineTrainerTest, TrainedNetworksDifferFromEachOther) {
 }
 
 TEST_F(BaselineTrainerTest, BatchedTrainingEqualsTrainingEachNetworkAlone) {
-  // 3 networks in one batched pass vs each network trained by itself with the
-  // same seed streams (first_network): same initialisation, minibatches and
-  // Adam updates.
+  // 3 networks in one batched pass vs each network trained by itself with the same seed streams
+  // (first_network): same initialisation, minibatches and Adam updates.
   const BaselineOptions batched_options = Short(3, 320, 2);  // 20 steps.
   auto batched = TrainBaselines(batched_options);
   ASSERT_TRUE(batched.ok()) << batched.status();
@@ -135,8 +132,7 @@ TEST_F(BaselineTrainerTest, BatchedTrainingEqualsTrainingEachNetworkAlone) {
     ASSERT_TRUE(alone.ok()) << alone.status();
     const at::Tensor a = alone->ensemble.weights[0];
     const at::Tensor b = batched->ensemble.weights[i];
-    // Training moved the weights well beyond the tolerance, and both runs
-    // agree.
+    // Training moved the weights well beyond the tolerance, and both runs agree.
     EXPECT_GT((a - initial[i]).abs().max().item<double>(), 1e-2);
     EXPECT_TRUE(torch::allclose(a, b, /*rtol=*/1e-3, /*atol=*/1e-4))
         << "network " << i << ": max difference " << (a - b).abs().max().item<double>();
@@ -164,6 +160,7 @@ TEST_F(BaselineTrainerTest, OutputLoadsAsWeightEnsemble) {
 TEST_F(BaselineTrainerTest, StopRequestWritesTheNetworksSoFar) {
   BaselineOptions options = Short(2, 640, 3);
   options.out_path = (dir_ / "stopped.hnetw").string();
+  options.validate_every_epoch = true;  // Skipped for the interrupted epoch.
   std::atomic<bool> stop{false};
   options.stop = &stop;
   options.on_step = [&](const BaselineStepStats& s) {
@@ -173,6 +170,8 @@ TEST_F(BaselineTrainerTest, StopRequestWritesTheNetworksSoFar) {
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_TRUE(result->interrupted);
   EXPECT_EQ(result->steps, 5);
+  ASSERT_EQ(result->epochs.size(), 1u);
+  EXPECT_TRUE(result->epochs[0].validation_accuracy.empty());
   auto loaded = core::LoadWeightEnsemble(options.out_path);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_NE(loaded->description.find("interrupted after step 5 of 60"), std::string::npos)
