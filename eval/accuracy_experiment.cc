@@ -65,15 +65,18 @@ std::string SizeCurve(EvalContext& ctx, const std::string& key, const std::strin
   const std::string data = ctx.DataRef(name);
   const std::string png = ctx.Figure(
       name, 800, 500,
-      absl::StrCat("set title '", title, "'\nset xlabel 'ensemble size'\n",
-                   "set ylabel 'test accuracy (%)'\nset logscale x\nset key bottom right\n",
-                   "set grid\nset xrange [0.8:*]\n",
-                   absl::StrFormat("plot %.2f w l dt 2 lc rgb 'gray40' t 'paper 99.14 %%', "
-                                   "%.2f w l dt 3 lc rgb 'gray60' t 'MNFG 99.28 %%', ",
-                                   100 * kPaperEnsembleVote, 100 * kMnfgEnsembleVote),
-                   data, " skip 1 u 1:(100*$2):(100*$3) w yerrorlines t 'majority vote', ", data,
-                   " skip 1 u 1:(100*$4):(100*$5) w yerrorlines t 'mean probability', ", data,
-                   " skip 1 u 1:(100*$6):(100*$7) w yerrorlines t 'most confident'\n"));
+      absl::StrCat(
+          "set title '", title, "'\nset xlabel 'ensemble size'\n",
+          "set ylabel 'test accuracy (%)'\nset logscale x\nset key bottom right\n", "set grid\n",
+          absl::StrFormat("set xrange [0.8:%g]\n", 1.3 * static_cast<double>(sizes.back())),
+          absl::StrFormat("plot %.2f w l dt 2 lc rgb 'gray40' t 'paper 99.14 %%', "
+                          "%.2f w l dt 3 lc rgb 'gray60' t 'MNFG 99.28 %%', ",
+                          100 * kPaperEnsembleVote, 100 * kMnfgEnsembleVote),
+          data, " skip 1 u 1:(100*$2):(100*$3) w yerrorlines lc rgb '#3060c0' t 'majority vote', ",
+          data,
+          " skip 1 u 1:(100*$4):(100*$5) w yerrorlines lc rgb '#c03030' t 'mean probability', ",
+          data,
+          " skip 1 u 1:(100*$6):(100*$7) w yerrorlines lc rgb '#30a030' t 'most confident'\n"));
   return absl::StrCat(md, "\n", FigureLink(title, png));
 }
 

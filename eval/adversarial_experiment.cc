@@ -119,11 +119,12 @@ absl::Status RunAdversarial(EvalContext& ctx, const MemberSet& members, Headline
         absl::StrFormat("eps 2..%d/255", static_cast<int>(std::lround(eps.back() * 255)));
     ctx.report.AddRow(
         {exp, absl::StrCat("targeted FGSM success on the attacked network, mean over ", eps_range),
-         Percent(s_mean), "curve only (Fig. 8, dashed)", ""});
+         Percent(s_mean), headline != nullptr ? "curve only (Fig. 8, dashed)" : "", ""});
     if (has_ensemble) {
       ctx.report.AddRow(
           {exp, absl::StrCat("same examples on an ensemble of ", ensemble_size, " (majority vote)"),
-           Percent(t_mean), "curve only (Fig. 8, solid), below single", "the paper's protocol"});
+           Percent(t_mean), headline != nullptr ? "curve only (Fig. 8, solid), below single" : "",
+           headline != nullptr ? "the paper's protocol" : ""});
       ctx.report.AddRow({exp, "white-box: gradient through the ensemble, tested on it",
                          Percent(w_mean), "", "beyond the paper"});
     }

@@ -141,9 +141,10 @@ Disagreement PairwiseDisagreement(const at::Tensor& probs, const at::Tensor& lab
   const int64_t n = probs.size(0);
   const int64_t m = probs.size(1);
   at::Tensor predicted = probs.argmax(-1).cpu();  // [N, M]
-  // Agreeing pairs on image j: sum over classes c of C(count_jc, 2).
-  at::Tensor counts =
-      torch::one_hot(predicted, probs.size(2)).sum(0).to(torch::kFloat64);  // [M, K]
+  // Agreeing pairs on image j: sum over classes c of C(count_jc, 2). Counted by scatter, so
+  // memory stays O(M K) for any N.
+  at::Tensor counts = torch::zeros({m, probs.size(2)}, torch::kFloat64);
+  counts.scatter_add_(1, predicted.t().contiguous(), torch::ones({m, n}, torch::kFloat64));
   const double agreeing = (counts * (counts - 1) / 2).sum().item<double>();
   const double pairs = static_cast<double>(n) * (n - 1) / 2;
   Disagreement d;
