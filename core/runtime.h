@@ -2,6 +2,12 @@
 #ifndef HNET_CORE_RUNTIME_H_
 #define HNET_CORE_RUNTIME_H_
 
+#include <c10/core/Device.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
 namespace hnet::core {
 
 // Sets LibTorch's intra-op thread count (Debian's LibTorch defaults to 1) and tunes glibc's
@@ -9,6 +15,10 @@ namespace hnet::core {
 // activation tensors of every training step reuse warm pages rather than page-faulting in
 // fresh ones. Call once at the start of main(), before other threads exist.
 void ConfigureRuntime(int threads);
+
+// The --device flag of every program: "auto" (CUDA when available, else CPU), "cpu", "cuda"
+// or "cuda:N" (an index < the number of visible GPUs). Errors name the flag and its value.
+absl::StatusOr<c10::Device> ParseDevice(const std::string& flag);
 
 }  // namespace hnet::core
 

@@ -98,28 +98,4 @@ absl::StatusOr<ToyModel> LoadToy(const std::string& path) {
   return model;
 }
 
-absl::StatusOr<c10::Device> ParseDevice(const std::string& flag) {
-  if (flag == "auto") {
-    return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
-  }
-  c10::Device device(c10::kCPU);
-  try {
-    device = c10::Device(flag);
-  } catch (const c10::Error&) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--device '", flag, "' is not auto, cpu, cuda or cuda:N"));
-  }
-  if (device.is_cuda()) {
-    if (!torch::cuda::is_available()) {
-      return absl::FailedPreconditionError(
-          "--device cuda: this LibTorch build has no CUDA or no GPU is visible");
-    }
-    if (!device.has_index()) device.set_index(0);
-  } else if (!device.is_cpu()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--device '", flag, "' is not auto, cpu, cuda or cuda:N"));
-  }
-  return device;
-}
-
 }  // namespace hnet::eval

@@ -55,9 +55,6 @@ struct ToyModel {
 // Reads a toy-problem checkpoint (config.toy set); InvalidArgument for any other checkpoint.
 absl::StatusOr<ToyModel> LoadToy(const std::string& path);
 
-// Parses "auto", "cpu", "cuda" or "cuda:N"; errors name the flag value.
-absl::StatusOr<c10::Device> ParseDevice(const std::string& flag);
-
 }  // namespace hnet::eval
 
 #endif  // HNET_EVAL_MODELS_H_

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "core/dataset.h"
 #include "core/log.h"
+#include "core/runtime.h"
 #include "core/torch_status.h"
 #include "eval/context.h"
 #include "eval/models.h"
@@ -116,7 +117,7 @@ void AddBars(EvalContext& ctx, const Headline& h) {
 
 absl::StatusOr<Headline> RunEvaluation(const EvalOptions& options) {
   if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
-  auto device = ParseDevice(options.device);
+  auto device = core::ParseDevice(options.device);
   if (!device.ok()) return device.status();
   std::error_code ec;
   for (const char* sub : {"", "data", "figures"}) {

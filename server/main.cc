@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
   if (threads <= 0) threads = std::max(1, cores / options.workers);
   hnet::core::ConfigureRuntime(threads);
 
-  auto device = hnet::server::ParseDevice(device_flag);
+  auto device = hnet::core::ParseDevice(device_flag);
   if (!device.ok()) return Fail(device.status());
   hnet::server::RegistryOptions registry_options;
   registry_options.device = *device;

@@ -68,34 +68,6 @@ absl::Status WarmUp(const LoadedModel& model) {
 
 }  // namespace
 
-absl::StatusOr<c10::Device> ParseDevice(const std::string& flag) {
-  if (flag == "auto") {
-    return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
-  }
-  c10::Device device(c10::kCPU);
-  try {
-    device = c10::Device(flag);
-  } catch (const c10::Error&) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--device '", flag, "' is not auto, cpu, cuda or cuda:N"));
-  }
-  if (device.is_cuda()) {
-    if (!torch::cuda::is_available()) {
-      return absl::FailedPreconditionError(
-          "--device cuda: this LibTorch build has no CUDA or no GPU is visible");
-    }
-    if (!device.has_index()) device.set_index(0);
-    if (device.index() >= static_cast<int>(torch::cuda::device_count())) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--device ", flag, ": only ", torch::cuda::device_count(), " GPUs"));
-    }
-  } else if (!device.is_cpu()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--device '", flag, "' is not auto, cpu, cuda or cuda:N"));
-  }
-  return device;
-}
-
 absl::Status ValidateModelName(absl::string_view name, absl::string_view field) {
   if (name.empty()) return FieldError(field, "required");
   const bool ok = std::all_of(name.begin(), name.end(), [](char c) {

@@ -67,9 +67,6 @@ struct ModelSpec {
   ModelSource source = ModelSource::kDirectory;
 };
 
-// "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N"; the error names the flag.
-absl::StatusOr<c10::Device> ParseDevice(const std::string& flag);
-
 // OK when `name` matches [A-Za-z0-9._-]+; otherwise INVALID_ARGUMENT naming field `field`.
 absl::Status ValidateModelName(absl::string_view name, absl::string_view field = "model");
 

@@ -97,21 +97,9 @@ int main(int argc, char** argv) {
   if (threads < 1) return Fail(absl::InvalidArgumentError("--threads must be >= 1"));
   hnet::core::ConfigureRuntime(threads);
 
-  options.device = c10::Device(c10::kCPU);
-  if (device_flag == "auto") {
-    if (torch::cuda::is_available()) options.device = c10::Device(c10::kCUDA);
-  } else {
-    try {
-      options.device = c10::Device(device_flag);
-    } catch (const c10::Error&) {
-      return Fail(absl::InvalidArgumentError("--device '" + device_flag +
-                                             "' is not auto, cpu, cuda or cuda:N"));
-    }
-    if (options.device.is_cuda() && !torch::cuda::is_available()) {
-      return Fail(absl::FailedPreconditionError(
-          "--device cuda: this LibTorch build has no CUDA or no GPU is visible"));
-    }
-  }
+  auto device = hnet::core::ParseDevice(device_flag);
+  if (!device.ok()) return Fail(device.status());
+  options.device = *device;
   options.progress = no_progress ? nullptr : stderr;
   options.validate_every_epoch = !no_validation;
   options.final_test = !no_final_test;

@@ -97,21 +97,9 @@ int main(int argc, char** argv) {
   if (threads < 1) return Fail(absl::InvalidArgumentError("--threads must be >= 1"));
   hnet::core::ConfigureRuntime(threads);
 
-  c10::Device device(c10::kCPU);
-  if (device_flag == "auto") {
-    if (torch::cuda::is_available()) device = c10::Device(c10::kCUDA);
-  } else {
-    try {
-      device = c10::Device(device_flag);
-    } catch (const c10::Error&) {
-      return Fail(absl::InvalidArgumentError("--device '" + device_flag +
-                                             "' is not auto, cpu, cuda or cuda:N"));
-    }
-    if (device.is_cuda() && !torch::cuda::is_available()) {
-      return Fail(absl::FailedPreconditionError(
-          "--device cuda: this LibTorch build has no CUDA or no GPU is visible"));
-    }
-  }
+  auto parsed_device = hnet::core::ParseDevice(device_flag);
+  if (!parsed_device.ok()) return Fail(parsed_device.status());
+  const c10::Device device = *parsed_device;
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);

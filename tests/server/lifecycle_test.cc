@@ -2,17 +2,15 @@
 #include <fcntl.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <future>
-#include <regex>
 #include <thread>
 
+#include "tests/server/server_process.h"
 #include "tests/server/server_test_util.h"
 
 namespace hnet::server {
@@ -97,51 +95,17 @@ TEST_F(LifecycleTest, ShutdownFinishesInFlightCallsThenRefusesNewOnes) {
 }
 
 TEST_F(LifecycleTest, BinaryPrintsItsPortServesAndExitsCleanlyOnSigterm) {
-  // $HNET_BIN_DIR, else the folder of this test binary (both land in build/bin).
-  const char* bin_dir = std::getenv("HNET_BIN_DIR");
-  const std::string dir =
-      bin_dir != nullptr ? std::string(bin_dir)
-                         : std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
-  const std::string bin = dir + "/hnet-server";
-  if (::access(bin.c_str(), X_OK) != 0) GTEST_SKIP() << bin << " is not built";
-  int out[2];
-  ASSERT_EQ(::pipe(out), 0);
-  const std::string models = dir_.string();
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::dup2(out[1], 1);
-    ::close(out[0]);
-    ::execl(bin.c_str(), bin.c_str(), "--models", models.c_str(), "--port", "0", "--address",
-            "127.0.0.1", "--device", "cpu", "--threads", "1", "--log_level", "warn",
-            static_cast<char*>(nullptr));
-    ::_exit(127);
+  testing::ServerProcess server;
+  if (::access(server.BinaryPath().c_str(), X_OK) != 0) {
+    GTEST_SKIP() << server.BinaryPath() << " is not built";
   }
-  ::close(out[1]);
-  std::string text;
-  std::smatch match;
-  const std::regex listening("listening on ([0-9.]+):([0-9]+)\n");
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!std::regex_search(text, match, listening) && std::chrono::steady_clock::now() < give_up) {
-    pollfd fd{out[0], POLLIN, 0};
-    if (::poll(&fd, 1, 1000) <= 0) continue;
-    char buffer[256];
-    const ssize_t n = ::read(out[0], buffer, sizeof(buffer));
-    if (n <= 0) break;
-    text.append(buffer, n);
-  }
-  ASSERT_FALSE(match.empty()) << "no 'listening on' line; got: " << text;
-  auto channel = testing::Channel(match[1].str() + ":" + match[2].str());
+  ASSERT_TRUE(server.Start(dir_.string())) << "no 'listening on' line; got: " << server.output();
+  auto channel = testing::Channel(server.endpoint());
   auto stub = hnet::v1::HyperNet::NewStub(channel);
   hnet::v1::ListModelsResponse list;
   EXPECT_TRUE(stub->ListModels(Context().get(), {}, &list).ok());
   EXPECT_EQ(list.models_size(), 1);
-  ::kill(pid, SIGTERM);
-  int wstatus = 0;
-  ASSERT_EQ(::waitpid(pid, &wstatus, 0), pid);
-  EXPECT_TRUE(WIFEXITED(wstatus));
-  EXPECT_EQ(WEXITSTATUS(wstatus), 0);
-  ::close(out[0]);
+  EXPECT_EQ(server.Stop(), 0);
 }
 
 }  // namespace

@@ -62,12 +62,6 @@ TEST_F(ModelRegistryTest, RefusesADirectoryWithoutCheckpoints) {
             absl::StatusCode::kNotFound);
 }
 
-TEST(ParseDeviceTest, AcceptsCpuAndRejectsNonsense) {
-  EXPECT_TRUE(ParseDevice("cpu").value().is_cpu());
-  EXPECT_TRUE(ParseDevice("auto").ok());
-  EXPECT_EQ(ParseDevice("tpu:3").status().code(), absl::StatusCode::kInvalidArgument);
-}
-
 TEST_F(ModelRegistryTest, ListModelsAndGetModelInfoDescribeTheCheckpoint) {
   StartServer();
   hnet::v1::ListModelsResponse list;
