@@ -291,4 +291,15 @@ absl::StatusOr<MnistData> LoadMnist(const std::string& data_dir, DatasetKind kin
   return data;
 }
 
+DatasetKind KindOf(hnet::v1::DataConfig::Dataset dataset) {
+  return dataset == hnet::v1::DataConfig::FASHION_MNIST ? DatasetKind::kFashionMnist
+                                                        : DatasetKind::kMnist;
+}
+
+absl::StatusOr<MnistData> LoadConfiguredData(const hnet::v1::DataConfig& config,
+                                             const std::string& data_dir) {
+  return LoadMnist(data_dir.empty() ? DefaultDataDir() : data_dir, KindOf(config.dataset()),
+                   config.validation_size());
+}
+
 }  // namespace hnet::core

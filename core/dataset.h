@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "hnet/v1/config.pb.h"
 
 namespace hnet::core {
 
@@ -41,6 +42,14 @@ absl::StatusOr<at::Tensor> ReadIdxLabels(const std::string& path);
 // say how to fetch it (deploy/fetch_data.sh).
 absl::StatusOr<MnistData> LoadMnist(const std::string& data_dir, DatasetKind kind,
                                     int validation_size = 5000);
+
+// The DatasetKind a config's dataset enum names (FASHION_MNIST, else MNIST).
+DatasetKind KindOf(hnet::v1::DataConfig::Dataset dataset);
+
+// LoadMnist for a config's data section (its dataset and validation size) from `data_dir`,
+// or DefaultDataDir() when it is empty.
+absl::StatusOr<MnistData> LoadConfiguredData(const hnet::v1::DataConfig& config,
+                                             const std::string& data_dir);
 
 }  // namespace hnet::core
 

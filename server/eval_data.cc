@@ -13,10 +13,7 @@ absl::StatusOr<core::Split> EvaluationData::TestSplit(hnet::v1::DataConfig::Data
   std::lock_guard<std::mutex> lock(mu_);
   const int key = static_cast<int>(dataset);
   if (auto it = loaded_.find(key); it != loaded_.end()) return it->second;
-  const core::DatasetKind kind = dataset == hnet::v1::DataConfig::FASHION_MNIST
-                                     ? core::DatasetKind::kFashionMnist
-                                     : core::DatasetKind::kMnist;
-  auto data = core::LoadMnist(data_dir_, kind);
+  auto data = core::LoadMnist(data_dir_, core::KindOf(dataset));
   if (!data.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("no inputs were sent and the server's evaluation split is unavailable (",

@@ -76,11 +76,7 @@ absl::StatusOr<std::unique_ptr<BaselineTrainer>> BaselineTrainer::Create(
   if (!layout.ok()) return layout.status();
   std::unique_ptr<BaselineTrainer> t(new BaselineTrainer(options, *layout));
   const auto& config = t->config_;
-  const auto kind = config.data().dataset() == hnet::v1::DataConfig::FASHION_MNIST
-                        ? core::DatasetKind::kFashionMnist
-                        : core::DatasetKind::kMnist;
-  auto data = core::LoadMnist(options.data_dir.empty() ? core::DefaultDataDir() : options.data_dir,
-                              kind, config.data().validation_size());
+  auto data = core::LoadConfiguredData(config.data(), options.data_dir);
   if (!data.ok()) return data.status();
   t->data_ = *std::move(data);
   const core::Split& train = t->data_.train;

@@ -60,11 +60,7 @@ absl::StatusOr<std::unique_ptr<MnistTrainer>> MnistTrainer::Create(
   if (!layout.ok()) return layout.status();
   std::unique_ptr<MnistTrainer> t(new MnistTrainer(options, *layout));
   const auto& config = t->config_;
-  const auto kind = config.data().dataset() == hnet::v1::DataConfig::FASHION_MNIST
-                        ? core::DatasetKind::kFashionMnist
-                        : core::DatasetKind::kMnist;
-  auto data = core::LoadMnist(options.data_dir.empty() ? core::DefaultDataDir() : options.data_dir,
-                              kind, config.data().validation_size());
+  auto data = core::LoadConfiguredData(config.data(), options.data_dir);
   if (!data.ok()) return data.status();
   t->data_ = *std::move(data);
 

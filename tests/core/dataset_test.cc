@@ -447,6 +447,20 @@ TEST_F(RealFashionMnist, LoadsSplits) {
   ExpectMnistLike(*data);
 }
 
+TEST_F(RealFashionMnist, ConfiguredDataFollowsTheConfigsDatasetAndValidationSize) {
+  hnet::v1::DataConfig config;
+  config.set_dataset(hnet::v1::DataConfig::FASHION_MNIST);
+  config.set_validation_size(1000);
+  absl::StatusOr<MnistData> data = LoadConfiguredData(config, data_dir_);
+  ASSERT_TRUE(data.ok()) << data.status();
+  EXPECT_EQ(data->validation.size(), 1000);
+  EXPECT_EQ(data->train.size(), 59000);
+  absl::StatusOr<MnistData> fashion = LoadMnist(data_dir_, DatasetKind::kFashionMnist, 1000);
+  ASSERT_TRUE(fashion.ok()) << fashion.status();
+  EXPECT_TRUE(torch::equal(data->test.images, fashion->test.images));
+  EXPECT_EQ(KindOf(hnet::v1::DataConfig::MNIST), DatasetKind::kMnist);
+}
+
 TEST_F(RealMnist, RefusesCorruptedCopyNamingFile) {
   const fs::path copy = CopyToScratch();
   const fs::path victim = copy / "train-labels-idx1-ubyte";
