@@ -33,7 +33,7 @@ EvalContext::EvalContext(EvalOptions options_in, std::string out, c10::Device de
       data_dir((fs::path(out_dir) / "data").string()),
       figures_dir((fs::path(out_dir) / "figures").string()),
       device(device_in),
-      plotter(figures_dir, options.plots) {}
+      plotter(figures_dir, options.plots, options.defer_plots) {}
 
 at::Generator EvalContext::Generator(absl::string_view purpose) const {
   return core::MakeGenerator(options.seed * 0x9E3779B97F4A7C15ull ^ Fnv1a(purpose));

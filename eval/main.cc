@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
   app.add_option("--pca_components", o.pca_components, "Components in PCA scatter matrices")
       ->capture_default_str();
   app.add_flag("--no_plots", no_plots, "Write data only, no gnuplot figures");
+  app.add_flag("--defer_plots", o.defer_plots,
+               "Write the gnuplot scripts without running gnuplot (render them later from "
+               "figures/: for f in *.gp; do gnuplot \"$f\"; done)");
   app.add_option("--log_level", log_level, "debug, info, warn or error");
   CLI11_PARSE(app, argc, argv);
   if (quick) {

@@ -45,6 +45,7 @@ struct EvalOptions {
   uint64_t seed = 1;
   std::set<std::string> sections;  // Empty: all of AllSections().
   bool plots = true;               // False: data only, no gnuplot.
+  bool defer_plots = false;        // True: gnuplot scripts only, rendered later.
   std::string command_line;        // Shown in the report.
 
   bool Runs(const std::string& section) const {

@@ -68,9 +68,15 @@ std::string GnuplotQuote(absl::string_view path) {
   return absl::StrCat("'", absl::StrReplaceAll(path, {{"'", "''"}}), "'");
 }
 
-Plotter::Plotter(std::string figures_dir, bool enabled) : dir_(std::move(figures_dir)) {
+Plotter::Plotter(std::string figures_dir, bool enabled, bool deferred)
+    : dir_(std::move(figures_dir)) {
   if (!enabled) {
     reason_ = "figures disabled (--no_plots)";
+    return;
+  }
+  if (deferred) {
+    terminal_ = "pngcairo";
+    deferred_ = true;
     return;
   }
   for (const char* terminal : {"pngcairo", "png"}) {
@@ -105,6 +111,7 @@ absl::StatusOr<std::string> Plotter::Render(absl::string_view name, int width, i
     out << body << "\n";
     out << "unset output\n";
   }
+  if (deferred_) return png_name;
   std::error_code ec;
   fs::remove(png, ec);
   std::string output;

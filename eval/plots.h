@@ -32,10 +32,12 @@ class CsvTable {
 class Plotter {
  public:
   // `figures_dir` receives <name>.gp and <name>.png. `enabled` false skips all figures.
-  // Probes gnuplot once (pngcairo terminal, else png).
-  Plotter(std::string figures_dir, bool enabled);
+  // Probes gnuplot once (pngcairo terminal, else png). `deferred` writes the pngcairo
+  // scripts without running gnuplot (a headless box): render them later from figures_dir.
+  Plotter(std::string figures_dir, bool enabled, bool deferred = false);
 
   bool available() const { return !terminal_.empty(); }
+  bool deferred() const { return deferred_; }
   // Why figures are skipped (empty when available).
   const std::string& unavailable_reason() const { return reason_; }
 
@@ -43,6 +45,7 @@ class Plotter {
   // figures_dir, so paths in `body` are relative to it and the folder can be moved.
   // Returns the PNG's file name relative to figures_dir, or an error naming the script and
   // gnuplot's message. When unavailable: FailedPrecondition (callers log and carry on).
+  // Deferred: the script only, and the PNG name it will draw.
   absl::StatusOr<std::string> Render(absl::string_view name, int width, int height,
                                      absl::string_view body) const;
 
@@ -50,6 +53,7 @@ class Plotter {
   std::string dir_;
   std::string terminal_;  // "pngcairo" or "png"; empty when unavailable.
   std::string reason_;
+  bool deferred_ = false;
 };
 
 // Quotes a path for a gnuplot script (single quotes; embedded ones doubled).

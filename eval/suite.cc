@@ -46,7 +46,10 @@ std::string Preamble(const EvalContext& ctx, const HypernetModel& model) {
       o.adversarial_images > 0 ? absl::StrCat(o.adversarial_images) : "all", o.adversarial_ensemble,
       o.uncertainty_members, ctx.test.size(),
       ctx.ood.size() > 0 ? absl::StrCat(", ", ctx.ood.size(), " Fashion-MNIST test images") : "");
-  if (!ctx.plotter.available()) {
+  if (ctx.plotter.deferred()) {
+    md += "Figures were written as gnuplot scripts (`--defer_plots`) and drawn afterwards with "
+          "`cd figures && for f in *.gp; do gnuplot \"$f\"; done`.\n\n";
+  } else if (!ctx.plotter.available()) {
     absl::StrAppend(&md, "**Figures not rendered:** ", ctx.plotter.unavailable_reason(), ".\n\n");
   }
   md +=
