@@ -247,6 +247,19 @@ absl::StatusOr<at::Tensor> ReadIdxLabels(const std::string& path) {
   return ParseLabels(*raw);
 }
 
+absl::StatusOr<Split> LoadTestSplit(const std::string& data_dir, DatasetKind kind) {
+  const DatasetFiles& files = kind == DatasetKind::kMnist ? kMnistFiles : kFashionMnistFiles;
+  const std::string dir = absl::StrCat(data_dir, "/", files.folder);
+  absl::StatusOr<Split> test = LoadPair(dir, files.test_images, files.test_labels, data_dir);
+  if (!test.ok()) return test.status();
+  return TorchCall(absl::StrCat("converting ", dir), [&] {
+    Split out;
+    out.images = test->images.to(torch::kFloat32).div_(255.0f).unsqueeze(1);
+    out.labels = test->labels;
+    return out;
+  });
+}
+
 absl::StatusOr<MnistData> LoadMnist(const std::string& data_dir, DatasetKind kind,
                                     int validation_size) {
   if (validation_size < 0) {

@@ -43,6 +43,10 @@ absl::StatusOr<at::Tensor> ReadIdxLabels(const std::string& path);
 absl::StatusOr<MnistData> LoadMnist(const std::string& data_dir, DatasetKind kind,
                                     int validation_size = 5000);
 
+// Only the test files of `kind` (verified like LoadMnist's), as float [N, 1, H, W] in [0, 1]:
+// for evaluation, which never reads the training files.
+absl::StatusOr<Split> LoadTestSplit(const std::string& data_dir, DatasetKind kind);
+
 // The DatasetKind a config's dataset enum names (FASHION_MNIST, else MNIST).
 DatasetKind KindOf(hnet::v1::DataConfig::Dataset dataset);
 

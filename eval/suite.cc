@@ -47,8 +47,9 @@ std::string Preamble(const EvalContext& ctx, const HypernetModel& model) {
       o.uncertainty_members, ctx.test.size(),
       ctx.ood.size() > 0 ? absl::StrCat(", ", ctx.ood.size(), " Fashion-MNIST test images") : "");
   if (ctx.plotter.deferred()) {
-    md += "Figures were written as gnuplot scripts (`--defer_plots`) and drawn afterwards with "
-          "`cd figures && for f in *.gp; do gnuplot \"$f\"; done`.\n\n";
+    md +=
+        "Figures were written as gnuplot scripts (`--defer_plots`) and drawn afterwards with "
+        "`cd figures && for f in *.gp; do gnuplot \"$f\"; done`.\n\n";
   } else if (!ctx.plotter.available()) {
     absl::StrAppend(&md, "**Figures not rendered:** ", ctx.plotter.unavailable_reason(), ".\n\n");
   }
@@ -135,18 +136,18 @@ absl::StatusOr<Headline> RunEvaluation(const EvalOptions& options) {
     log::Warn("{}", ctx.plotter.unavailable_reason());
   }
   const std::string data_dir = options.data_dir.empty() ? core::DefaultDataDir() : options.data_dir;
-  auto mnist = core::LoadMnist(data_dir, core::DatasetKind::kMnist);
+  auto mnist = core::LoadTestSplit(data_dir, core::DatasetKind::kMnist);
   if (!mnist.ok()) return mnist.status();
-  ctx.test = Head(mnist->test, options.test_images);
+  ctx.test = Head(*mnist, options.test_images);
   if (options.Runs("ood")) {
-    auto fashion = core::LoadMnist(data_dir, core::DatasetKind::kFashionMnist);
+    auto fashion = core::LoadTestSplit(data_dir, core::DatasetKind::kFashionMnist);
     if (!fashion.ok()) {
       return absl::Status(fashion.status().code(),
                           absl::StrCat(fashion.status().message(),
                                        " (OOD detection needs Fashion-MNIST; leave 'ood' out of "
                                        "--sections to run without it)"));
     }
-    ctx.ood = Head(fashion->test, options.ood_images);
+    ctx.ood = Head(*fashion, options.ood_images);
   }
   auto model = LoadHypernet(options.checkpoint, *device);
   if (!model.ok()) return model.status();

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cstdint>
@@ -430,6 +431,32 @@ TEST_F(RealMnist, LoadsSplits) {
   EXPECT_TRUE(
       torch::equal(data->validation.images[4999][0], (*raw)[4999].to(torch::kFloat32) / 255));
   EXPECT_TRUE(torch::equal(data->train.images[0][0], (*raw)[5000].to(torch::kFloat32) / 255));
+}
+
+TEST_F(RealMnist, TestSplitAloneEqualsLoadMnistsAndNeedsNoTrainingFiles) {
+  absl::StatusOr<MnistData> data = LoadMnist(data_dir_, DatasetKind::kMnist);
+  absl::StatusOr<Split> test = LoadTestSplit(data_dir_, DatasetKind::kMnist);
+  ASSERT_TRUE(data.ok()) << data.status();
+  ASSERT_TRUE(test.ok()) << test.status();
+  EXPECT_TRUE(torch::equal(test->images, data->test.images));
+  EXPECT_TRUE(torch::equal(test->labels, data->test.labels));
+
+  // A folder holding only the two test files (links to the real ones).
+  const std::filesystem::path only_test =
+      std::filesystem::temp_directory_path() / ("hnet_test_split_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(only_test / "mnist");
+  for (const char* name : {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+    std::filesystem::path source = std::filesystem::absolute(data_dir_) / "mnist" / name;
+    if (!std::filesystem::exists(source)) source += ".gz";
+    std::filesystem::create_symlink(source, only_test / "mnist" / source.filename());
+  }
+  absl::StatusOr<Split> alone = LoadTestSplit(only_test.string(), DatasetKind::kMnist);
+  EXPECT_EQ(LoadMnist(only_test.string(), DatasetKind::kMnist).status().code(),
+            absl::StatusCode::kNotFound);
+  std::filesystem::remove_all(only_test);
+  ASSERT_TRUE(alone.ok()) << alone.status();
+  EXPECT_EQ(alone->size(), 10000);
+  EXPECT_TRUE(torch::equal(alone->images, data->test.images));
 }
 
 TEST_F(RealMnist, HonoursValidationSize) {

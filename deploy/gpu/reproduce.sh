@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Issue 4's reproduction runs on a GPU machine with PyTorch 2.x (CUDA LibTorch inside it),
+# CMake, ninja and a compiler but no network and no Debian -dev packages. From the repo root:
+#
+#   PHASES="build train eval" DEBS=.gpu/debs HNET_DATA_DIR=.gpu/data bash deploy/gpu/reproduce.sh
+#
+# build: unpacks Debian 12 .debs (absl, protobuf, spdlog, fmt, CLI11, zlib; see
+#        deploy/gpu/README.md) into /opt/hnet-deps and builds hnet-train, hnet-baseline and
+#        hnet-eval with -DHNET_BUILD_SERVER=OFF into build-gpu/.
+# train: lambda = 1e5 and 1e3 for the config's 13,000 steps (resumed where runs/repro/ already
+#        holds a checkpoint) and a 20-network baseline, at once on the one GPU.
+# eval:  the full hnet-eval of both checkpoints into docs/results/mnist-l<lambda>/, figures as
+#        gnuplot scripts (--defer_plots) to draw where gnuplot is installed.
+# Everything ends within DEADLINE seconds (trainers are stopped with SIGINT, which writes a
+# resumable checkpoint). Checkpoints, results and logs are copied to $OUT (default gpu-out/).
+set -uo pipefail
+T0=$SECONDS
+DEADLINE=${DEADLINE:-565}
+PHASES=${PHASES:-build train eval}
+DEBS=${DEBS:-.debs}
+O=${OUT:-gpu-out}
+L=$(mktemp -d)
+mkdir -p "$O"
+say() { echo "[$((SECONDS - T0))s] $*" | tee -a "$O/run.log"; }
+left() { echo $((DEADLINE - (SECONDS - T0))); }
+has() { [[ " $PHASES " == *" $1 "* ]]; }
+B=${BIN:-build-gpu/bin}
+
+prefix=/opt/hnet-deps
+mkdir -p $prefix
+for f in "$DEBS"/*.deb; do dpkg -x "$f" $prefix; done
+export LD_LIBRARY_PATH=$prefix/usr/lib/x86_64-linux-gnu
+export PATH=$prefix/usr/bin:$PATH
+tp=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
+tdir=$(python3 -c 'import torch,os;print(os.path.dirname(torch.__file__))')
+export LD_LIBRARY_PATH=$tdir/lib:$LD_LIBRARY_PATH
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee -a "$O/run.log"
+python3 -c 'import torch;print("torch",torch.__version__,"cuda",torch.version.cuda)' | tee -a "$O/run.log"
+
+if has build; then
+  say "configure"
+  # -I: pip's torch/include ships its own google/protobuf and fmt headers, which must not
+  # shadow the Debian ones (-I is searched before the -isystem of imported targets).
+  # -lprotobuf last: torch's CMake config can define protobuf::libprotobuf as an empty target;
+  # proto/CMakeLists.txt links ${Protobuf_LIBRARIES} as well, the flag is a second guard.
+  cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DHNET_BUILD_SERVER=OFF \
+    -DCMAKE_CXX_FLAGS="-I$prefix/usr/include" \
+    -DCMAKE_CXX_STANDARD_LIBRARIES="-L$prefix/usr/lib/x86_64-linux-gnu -lprotobuf" \
+    -DCMAKE_PREFIX_PATH="$tp;$prefix/usr" -DProtobuf_PROTOC_EXECUTABLE=$prefix/usr/bin/protoc \
+    -DTORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}" >"$L/configure.log" 2>&1 ||
+    { tail -40 "$L/configure.log"; exit 1; }
+  say "build"
+  targets="hnet-eval"
+  has train && targets="hnet-train hnet-baseline hnet-eval"
+  cmake --build build-gpu -j"$(nproc)" --target $targets >"$L/build.log" 2>&1 ||
+    { grep -m12 -A6 "error" "$L/build.log"; exit 1; }
+  say "built"
+fi
+
+mkdir -p runs/repro docs/results
+if has train; then
+  tt=$(($(left) - ${EVAL_SECONDS:-170}))
+  say "training, at most ${tt}s"
+  for lam in 1e5 1e3; do
+    ckpt=runs/repro/mnist-l$lam.hnet
+    start=(--config mnist --lambda $lam)
+    [ -f $ckpt ] && start=(--resume $ckpt)
+    timeout -s INT -k 15 $tt $B/hnet-train "${start[@]}" --device cuda --threads 3 \
+      --checkpoint_every 500 --no_progress --out $ckpt >"$L/train-l$lam.log" 2>&1 &
+  done
+  if [ ! -f runs/repro/baseline-20.hnetw ]; then
+    timeout -s INT -k 15 $tt $B/hnet-baseline --ensemble_size 20 --epochs 10 --seed 120 \
+      --device cuda --threads 3 --no_progress --out runs/repro/baseline-20.hnetw \
+      >"$L/baseline-20.log" 2>&1 &
+  fi
+  wait
+  for f in runs/repro/mnist-l1e5.hnet runs/repro/mnist-l1e3.hnet runs/repro/baseline-20.hnetw; do
+    [ -f $f ] && cp $f "$O/" && say "$(sha256sum $f)"
+  done
+  for f in "$L"/train-*.log; do say "$f: $(grep -E 'trained|interrupted' $f | tail -1)"; done
+fi
+
+if has eval; then
+  et=$(($(left) - 25))
+  say "eval, at most ${et}s"
+  for lam in 1e5 1e3; do
+    [ -f runs/repro/mnist-l$lam.hnet ] || continue
+    timeout -s INT -k 10 $et $B/hnet-eval --checkpoint runs/repro/mnist-l$lam.hnet \
+      --baseline runs/repro/baseline-20.hnetw --toy_checkpoint runs/repro/toy.hnet \
+      --out docs/results/mnist-l$lam --defer_plots --threads 6 >"$L/eval-l$lam.log" 2>&1 &
+  done
+  wait
+  say "eval done"
+  for lam in 1e5 1e3; do
+    [ -f docs/results/mnist-l$lam/report.md ] || continue
+    tar czf "$O/eval-l$lam.tgz" docs/results/mnist-l$lam
+    grep -E "^\| (lambda|paths|adversarial|OOD AUROC)" docs/results/mnist-l$lam/report.md |
+      tee -a "$O/run.log"
+  done
+fi
+tar czf "$O/logs.tgz" -C "$L" .
+say "end"
