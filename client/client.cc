@@ -1,5 +1,7 @@
 #include "client/client.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "client/internal/channel.h"
 #include "client/internal/client_impl.h"
@@ -56,7 +58,7 @@ absl::StatusOr<SampleResult> Client::SampleWeights(absl::string_view model,
   absl::Status s = impl_->Unary(&HyperNet::Stub::SampleWeights,
                                 internal::MakeSampleRequest(model, options), &response);
   if (!s.ok()) return s;
-  return internal::FromProto(response);
+  return internal::FromProto(std::move(response));
 }
 
 absl::StatusOr<ClassifyResult> Client::Classify(absl::string_view model, const Tensor& inputs,
@@ -66,7 +68,7 @@ absl::StatusOr<ClassifyResult> Client::Classify(absl::string_view model, const T
   absl::Status s = impl_->Unary(&HyperNet::Stub::Classify,
                                 internal::MakeClassifyRequest(model, inputs, options), &response);
   if (!s.ok()) return s;
-  return internal::FromProto(response);
+  return internal::FromProto(std::move(response));
 }
 
 absl::StatusOr<PathResult> Client::InterpolatePath(absl::string_view model,
@@ -76,7 +78,7 @@ absl::StatusOr<PathResult> Client::InterpolatePath(absl::string_view model,
   absl::Status s = impl_->Unary(&HyperNet::Stub::InterpolatePath,
                                 internal::MakePathRequest(model, options), &response);
   if (!s.ok()) return s;
-  return internal::FromProto(response);
+  return internal::FromProto(std::move(response));
 }
 
 }  // namespace hnet::client

@@ -1,6 +1,8 @@
 // Client::StreamWeights and the *Async calls.
 #include <grpcpp/support/sync_stream.h>
 
+#include <utility>
+
 #include "client/client.h"
 #include "client/internal/client_impl.h"
 #include "client/internal/convert.h"
@@ -21,7 +23,7 @@ absl::Status Client::StreamWeights(
         hnet::v1::GeneratedNetwork message;
         while (failure.ok() && reader->Read(&message)) {
           *retryable = false;  // never deliver a network twice
-          absl::StatusOr<GeneratedNetwork> network = internal::FromProto(message);
+          absl::StatusOr<GeneratedNetwork> network = internal::FromProto(std::move(message));
           failure = network.ok() ? on_network(*std::move(network)) : network.status();
           if (!failure.ok()) context->TryCancel();
         }

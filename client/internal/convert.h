@@ -11,9 +11,10 @@
 
 namespace hnet::client::internal {
 
-// Tensor <-> TensorProto (the proto's data is the tensor's bytes).
+// Tensor <-> TensorProto (the proto's data is the tensor's bytes). FromProto moves the bytes
+// out of `proto` (no copy); the response conversions below consume their message likewise.
 void ToProto(const Tensor& tensor, hnet::v1::TensorProto* proto);
-absl::StatusOr<Tensor> FromProto(const hnet::v1::TensorProto& proto, absl::string_view field);
+absl::StatusOr<Tensor> FromProto(hnet::v1::TensorProto&& proto, absl::string_view field);
 
 // Noise <-> NoiseSource; unset noise leaves the oneof empty.
 void ToProto(const Noise& noise, hnet::v1::NoiseSource* proto);
@@ -28,10 +29,10 @@ hnet::v1::InterpolatePathRequest MakePathRequest(absl::string_view model,
 
 // Responses.
 ModelInfo FromProto(const hnet::v1::ModelInfo& proto);
-absl::StatusOr<SampleResult> FromProto(const hnet::v1::SampleWeightsResponse& proto);
-absl::StatusOr<GeneratedNetwork> FromProto(const hnet::v1::GeneratedNetwork& proto);
-absl::StatusOr<ClassifyResult> FromProto(const hnet::v1::ClassifyResponse& proto);
-absl::StatusOr<PathResult> FromProto(const hnet::v1::InterpolatePathResponse& proto);
+absl::StatusOr<SampleResult> FromProto(hnet::v1::SampleWeightsResponse&& proto);
+absl::StatusOr<GeneratedNetwork> FromProto(hnet::v1::GeneratedNetwork&& proto);
+absl::StatusOr<ClassifyResult> FromProto(hnet::v1::ClassifyResponse&& proto);
+absl::StatusOr<PathResult> FromProto(hnet::v1::InterpolatePathResponse&& proto);
 
 }  // namespace hnet::client::internal
 

@@ -1,20 +1,23 @@
 // hnet.v1 response messages -> plain result structs.
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "client/internal/convert.h"
 
 namespace hnet::client::internal {
 namespace {
 
+// Moves each layer's bytes out of `layers`.
 absl::StatusOr<std::vector<Layer>> LayersFromProto(
-    const google::protobuf::RepeatedPtrField<hnet::v1::LayerWeights>& layers,
-    absl::string_view field) {
+    google::protobuf::RepeatedPtrField<hnet::v1::LayerWeights>* layers, absl::string_view field) {
   std::vector<Layer> out;
-  out.reserve(layers.size());
-  for (int i = 0; i < layers.size(); ++i) {
+  out.reserve(layers->size());
+  for (int i = 0; i < layers->size(); ++i) {
+    hnet::v1::LayerWeights& layer = *layers->Mutable(i);
     absl::StatusOr<Tensor> weights =
-        FromProto(layers[i].weights(), absl::StrCat(field, "[", i, "].weights"));
+        FromProto(std::move(*layer.mutable_weights()), absl::StrCat(field, "[", i, "].weights"));
     if (!weights.ok()) return weights.status();
-    out.push_back(Layer{layers[i].name(), *std::move(weights)});
+    out.push_back(Layer{layer.name(), *std::move(weights)});
   }
   return out;
 }
@@ -58,11 +61,11 @@ ModelVersion FromProto(const hnet::v1::ModelVersion& proto) {
 
 }  // namespace
 
-absl::StatusOr<Tensor> FromProto(const hnet::v1::TensorProto& proto, absl::string_view field) {
+absl::StatusOr<Tensor> FromProto(hnet::v1::TensorProto&& proto, absl::string_view field) {
   Tensor tensor;
   tensor.dtype = static_cast<DType>(proto.dtype());
   tensor.shape.assign(proto.shape().begin(), proto.shape().end());
-  tensor.bytes = proto.data();
+  tensor.bytes = std::move(*proto.mutable_data());
   if (IsUnset(tensor)) return tensor;
   if (absl::Status s = ValidateTensor(tensor, field); !s.ok()) {
     return absl::InternalError(absl::StrCat("malformed response: ", s.message()));
@@ -96,32 +99,32 @@ ModelInfo FromProto(const hnet::v1::ModelInfo& proto) {
   return info;
 }
 
-absl::StatusOr<SampleResult> FromProto(const hnet::v1::SampleWeightsResponse& proto) {
+absl::StatusOr<SampleResult> FromProto(hnet::v1::SampleWeightsResponse&& proto) {
   SampleResult result;
-  absl::StatusOr<Tensor> z = FromProto(proto.z(), "z");
+  absl::StatusOr<Tensor> z = FromProto(std::move(*proto.mutable_z()), "z");
   if (!z.ok()) return z.status();
   result.z = *std::move(z);
-  absl::StatusOr<std::vector<Layer>> layers = LayersFromProto(proto.layers(), "layers");
+  absl::StatusOr<std::vector<Layer>> layers = LayersFromProto(proto.mutable_layers(), "layers");
   if (!layers.ok()) return layers.status();
   result.layers = *std::move(layers);
   result.model = FromProto(proto.model());
   return result;
 }
 
-absl::StatusOr<GeneratedNetwork> FromProto(const hnet::v1::GeneratedNetwork& proto) {
+absl::StatusOr<GeneratedNetwork> FromProto(hnet::v1::GeneratedNetwork&& proto) {
   GeneratedNetwork network;
   network.index = proto.index();
-  absl::StatusOr<Tensor> z = FromProto(proto.z(), "z");
+  absl::StatusOr<Tensor> z = FromProto(std::move(*proto.mutable_z()), "z");
   if (!z.ok()) return z.status();
   network.z = *std::move(z);
-  absl::StatusOr<std::vector<Layer>> layers = LayersFromProto(proto.layers(), "layers");
+  absl::StatusOr<std::vector<Layer>> layers = LayersFromProto(proto.mutable_layers(), "layers");
   if (!layers.ok()) return layers.status();
   network.layers = *std::move(layers);
   network.model = FromProto(proto.model());
   return network;
 }
 
-absl::StatusOr<ClassifyResult> FromProto(const hnet::v1::ClassifyResponse& proto) {
+absl::StatusOr<ClassifyResult> FromProto(hnet::v1::ClassifyResponse&& proto) {
   ClassifyResult result;
   for (const hnet::v1::Prediction& p : proto.predictions()) {
     result.predictions.push_back(
@@ -132,24 +135,24 @@ absl::StatusOr<ClassifyResult> FromProto(const hnet::v1::ClassifyResponse& proto
                    p.predictive_entropy(),
                    p.mutual_information()});
   }
-  absl::StatusOr<Tensor> members = FromProto(proto.member_predictions(), "member_predictions");
+  absl::StatusOr<Tensor> members = FromProto(std::move(*proto.mutable_member_predictions()), "member_predictions");
   if (!members.ok()) return members.status();
   result.member_predictions = *std::move(members);
   result.model = FromProto(proto.model());
   return result;
 }
 
-absl::StatusOr<PathResult> FromProto(const hnet::v1::InterpolatePathResponse& proto) {
+absl::StatusOr<PathResult> FromProto(hnet::v1::InterpolatePathResponse&& proto) {
   PathResult result;
   result.evaluated_inputs = proto.evaluated_inputs();
   result.model = FromProto(proto.model());
   for (int i = 0; i < proto.points_size(); ++i) {
-    const hnet::v1::PathPoint& p = proto.points(i);
+    hnet::v1::PathPoint& p = *proto.mutable_points(i);
     PathPoint point{p.t(), p.direct_accuracy(), p.interpolated_accuracy(), {}, {}};
-    auto direct = LayersFromProto(p.direct_weights(), absl::StrCat("points[", i, "].direct"));
+    auto direct = LayersFromProto(p.mutable_direct_weights(), absl::StrCat("points[", i, "].direct"));
     if (!direct.ok()) return direct.status();
     auto interpolated =
-        LayersFromProto(p.interpolated_weights(), absl::StrCat("points[", i, "].interpolated"));
+        LayersFromProto(p.mutable_interpolated_weights(), absl::StrCat("points[", i, "].interpolated"));
     if (!interpolated.ok()) return interpolated.status();
     point.direct_weights = *std::move(direct);
     point.interpolated_weights = *std::move(interpolated);
