@@ -226,6 +226,15 @@ absl::StatusOr<Split> LoadPair(const std::string& dir, const KnownFile& images_f
   return split;
 }
 
+// uint8 images [N, H, W] -> float32 [N, 1, H, W] in [0, 1].
+at::Tensor ToUnitFloat(const at::Tensor& images) {
+  return images.to(torch::kFloat32).div_(255.0f).unsqueeze(1);
+}
+
+const DatasetFiles& FilesOf(DatasetKind kind) {
+  return kind == DatasetKind::kMnist ? kMnistFiles : kFashionMnistFiles;
+}
+
 }  // namespace
 
 int64_t Split::size() const { return labels.defined() ? labels.size(0) : 0; }
@@ -248,13 +257,13 @@ absl::StatusOr<at::Tensor> ReadIdxLabels(const std::string& path) {
 }
 
 absl::StatusOr<Split> LoadTestSplit(const std::string& data_dir, DatasetKind kind) {
-  const DatasetFiles& files = kind == DatasetKind::kMnist ? kMnistFiles : kFashionMnistFiles;
+  const DatasetFiles& files = FilesOf(kind);
   const std::string dir = absl::StrCat(data_dir, "/", files.folder);
   absl::StatusOr<Split> test = LoadPair(dir, files.test_images, files.test_labels, data_dir);
   if (!test.ok()) return test.status();
   return TorchCall(absl::StrCat("converting ", dir), [&] {
     Split out;
-    out.images = test->images.to(torch::kFloat32).div_(255.0f).unsqueeze(1);
+    out.images = ToUnitFloat(test->images);
     out.labels = test->labels;
     return out;
   });
@@ -266,7 +275,7 @@ absl::StatusOr<MnistData> LoadMnist(const std::string& data_dir, DatasetKind kin
     return absl::InvalidArgumentError(
         absl::StrCat("validation_size must be non-negative, got ", validation_size));
   }
-  const DatasetFiles& files = kind == DatasetKind::kMnist ? kMnistFiles : kFashionMnistFiles;
+  const DatasetFiles& files = FilesOf(kind);
   const std::string dir = absl::StrCat(data_dir, "/", files.folder);
 
   absl::StatusOr<Split> train = LoadPair(dir, files.train_images, files.train_labels, data_dir);
@@ -281,11 +290,7 @@ absl::StatusOr<MnistData> LoadMnist(const std::string& data_dir, DatasetKind kin
   if (!test.ok()) return test.status();
 
   absl::StatusOr<MnistData> data = TorchCall(absl::StrCat("splitting ", dir), [&] {
-    // uint8 [N, H, W] -> float32 [N, 1, H, W] in [0, 1].
-    auto to_float = [](const at::Tensor& images) {
-      return images.to(torch::kFloat32).div_(255.0f).unsqueeze(1);
-    };
-    const at::Tensor train_images = to_float(train->images);
+    const at::Tensor train_images = ToUnitFloat(train->images);
     MnistData out;
     out.validation.images = train_images.narrow(0, 0, validation_size).clone();
     out.validation.labels = train->labels.narrow(0, 0, validation_size).clone();
@@ -293,7 +298,7 @@ absl::StatusOr<MnistData> LoadMnist(const std::string& data_dir, DatasetKind kin
         train_images.narrow(0, validation_size, train_count - validation_size).clone();
     out.train.labels =
         train->labels.narrow(0, validation_size, train_count - validation_size).clone();
-    out.test.images = to_float(test->images);
+    out.test.images = ToUnitFloat(test->images);
     out.test.labels = test->labels;
     return out;
   });

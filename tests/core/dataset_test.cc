@@ -3,7 +3,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <cstdint>
@@ -441,19 +440,17 @@ TEST_F(RealMnist, TestSplitAloneEqualsLoadMnistsAndNeedsNoTrainingFiles) {
   EXPECT_TRUE(torch::equal(test->images, data->test.images));
   EXPECT_TRUE(torch::equal(test->labels, data->test.labels));
 
-  // A folder holding only the two test files (links to the real ones).
-  const std::filesystem::path only_test =
-      std::filesystem::temp_directory_path() / ("hnet_test_split_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(only_test / "mnist");
+  // A data dir holding only the two test files (links to the real ones).
+  const fs::path only_test = dir_ / "test-only";
+  fs::create_directories(only_test / "mnist");
   for (const char* name : {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
-    std::filesystem::path source = std::filesystem::absolute(data_dir_) / "mnist" / name;
-    if (!std::filesystem::exists(source)) source += ".gz";
-    std::filesystem::create_symlink(source, only_test / "mnist" / source.filename());
+    fs::path source = fs::absolute(data_dir_) / "mnist" / name;
+    if (!fs::exists(source)) source += ".gz";
+    fs::create_symlink(source, only_test / "mnist" / source.filename());
   }
-  absl::StatusOr<Split> alone = LoadTestSplit(only_test.string(), DatasetKind::kMnist);
   EXPECT_EQ(LoadMnist(only_test.string(), DatasetKind::kMnist).status().code(),
             absl::StatusCode::kNotFound);
-  std::filesystem::remove_all(only_test);
+  absl::StatusOr<Split> alone = LoadTestSplit(only_test.string(), DatasetKind::kMnist);
   ASSERT_TRUE(alone.ok()) << alone.status();
   EXPECT_EQ(alone->size(), 10000);
   EXPECT_TRUE(torch::equal(alone->images, data->test.images));
