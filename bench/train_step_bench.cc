@@ -8,6 +8,7 @@
 
 #include "core/adam.h"
 #include "core/config.h"
+#include "core/conv_pool_cpu.h"
 #include "core/diversity.h"
 #include "core/gauge.h"
 #include "core/hypernetwork.h"
@@ -27,7 +28,7 @@ struct Setup {
   at::Generator rng = hnet::core::MakeGenerator(1);
   at::Tensor images = torch::rand({4096, 1, 28, 28});
   at::Tensor labels = torch::randint(10, {4096});
-  int64_t networks_per_pass = 0;
+  hnet::core::ForwardOptions forward;
 
   // n generated networks as leaf tensors that require grad (no hypernetwork in the graph).
   WeightBatch LeafWeights(int64_t n) {
@@ -62,7 +63,7 @@ void BM_TrainStep(benchmark::State& state) {
     at::Tensor z = s.model->SampleZ(b, s.rng);
     WeightBatch w = s.model->forward(z);
     at::Tensor ce = torch::cross_entropy_loss(
-        hnet::core::BatchedForward(s.layout, w, x, s.networks_per_pass).reshape({b * m, -1}), y);
+        hnet::core::BatchedForward(s.layout, w, x, s.forward).reshape({b * m, -1}), y);
     at::Tensor h = hnet::core::Diversity(
         s.config.diversity(),
         hnet::core::FlattenWeights(hnet::core::ScaleGauge(s.layout, w)), 300);
@@ -86,13 +87,38 @@ void BM_HyperNetworkForwardBackward(benchmark::State& state) {
 }
 BENCHMARK(BM_HyperNetworkForwardBackward)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// The first layer alone (conv 5x5x32 + pool + ReLU of 32 networks x 32 images): arg 1 runs
+// the fused CPU kernel, 0 the library's grouped convolution.
+void BM_FirstLayerForwardBackward(benchmark::State& state) {
+  Setup& s = Shared();
+  const hnet::core::LayerShape& layer = s.layout.layers().front();
+  hnet::core::ForwardOptions options;
+  options.fused_cpu_conv = state.range(0) != 0;
+  WeightBatch w = s.LeafWeights(32);
+  for (auto _ : state) {
+    at::Tensor y;
+    at::Tensor x = s.Images(32, 32, &y).transpose(0, 1).reshape({32, 32, 28, 28});
+    at::Tensor out;
+    if (options.fused_cpu_conv) {
+      out = hnet::core::ConvPoolReluCpu(layer, w[0], x);
+    } else {
+      at::Tensor kernels = w[0].narrow(2, 0, layer.fan_in()).reshape({-1, 1, 5, 5});
+      out = torch::relu(torch::max_pool2d(
+          torch::conv2d(x, kernels, w[0].select(2, layer.fan_in()).flatten(), 1, 2, 1, 32), 2,
+          2, 0, 1, true));
+    }
+    out.sum().backward();
+  }
+}
+BENCHMARK(BM_FirstLayerForwardBackward)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 void BM_TargetForwardBackward(benchmark::State& state) {
   Setup& s = Shared();
   WeightBatch w = s.LeafWeights(32);
   for (auto _ : state) {
     at::Tensor y;
     at::Tensor x = s.Images(32, 32, &y);
-    at::Tensor logits = hnet::core::BatchedForward(s.layout, w, x, s.networks_per_pass);
+    at::Tensor logits = hnet::core::BatchedForward(s.layout, w, x, s.forward);
     torch::cross_entropy_loss(logits.reshape({1024, -1}), y).backward();
   }
 }
@@ -120,7 +146,10 @@ int main(int argc, char** argv) {
   }
   hnet::core::ConfigureRuntime(threads);
   if (const char* env = std::getenv("HNET_NETWORKS_PER_PASS")) {
-    Shared().networks_per_pass = std::atoi(env);
+    Shared().forward.networks_per_pass = std::atoi(env);
+  }
+  if (const char* env = std::getenv("HNET_FUSED_CPU_CONV")) {
+    Shared().forward.fused_cpu_conv = std::atoi(env) != 0;
   }
   benchmark::Initialize(&argc, argv);
   benchmark::AddCustomContext("torch_threads", std::to_string(threads));

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
+#include "core/conv_pool_cpu.h"
 
 namespace hnet::core {
 namespace {
@@ -49,13 +50,15 @@ at::Tensor DenseLayer(const LayerShape& layer, const at::Tensor& w, const at::Te
 // Runs layers starting from `h`, which is grouped [M, n*C, H, W] when the first layer is a
 // conv (or [M, C, H, W] when shared), else dense ([N, M, D] or shared [M, D]).
 at::Tensor Run(const TargetLayout& layout, const WeightBatch& weights, at::Tensor h,
-               bool shared) {
+               bool shared, const ForwardOptions& options) {
   const int64_t n = weights.front().size(0);
   bool grouped = layout.layers().front().kind == LayerShape::Kind::kConv;
   for (int64_t l = 0; l < layout.num_layers(); ++l) {
     const LayerShape& layer = layout.layers()[l];
     if (layer.kind == LayerShape::Kind::kConv) {
-      h = ConvLayer(layer, weights[l], h, shared && l == 0 ? 1 : n);
+      h = options.fused_cpu_conv && FusedConvApplies(layer, weights[l], h)
+              ? ConvPoolReluCpu(layer, weights[l], h)
+              : ConvLayer(layer, weights[l], h, shared && l == 0 ? 1 : n);
       continue;
     }
     if (grouped) {  // [M, N*C, H, W] -> [N, M, C*H*W]
@@ -90,16 +93,19 @@ absl::Status CheckWeightBatch(const TargetLayout& layout, const WeightBatch& wei
 }
 
 at::Tensor BatchedForward(const TargetLayout& layout, const WeightBatch& weights,
-                          const at::Tensor& x, int64_t networks_per_pass) {
+                          const at::Tensor& x, const ForwardOptions& options) {
   const int64_t n = weights.front().size(0);
   TORCH_CHECK(x.dim() == 5 && x.size(0) == n, "BatchedForward: x must be [N, M, C, H, W] with N = ",
               n, ", got ", x.sizes());
-  if (networks_per_pass > 0 && networks_per_pass < n) {
+  const int64_t per_pass = options.networks_per_pass;
+  if (per_pass > 0 && per_pass < n) {
+    ForwardOptions one_pass = options;
+    one_pass.networks_per_pass = 0;
     std::vector<at::Tensor> blocks;
-    for (int64_t begin = 0; begin < n; begin += networks_per_pass) {
-      const int64_t end = std::min(n, begin + networks_per_pass);
+    for (int64_t begin = 0; begin < n; begin += per_pass) {
+      const int64_t end = std::min(n, begin + per_pass);
       blocks.push_back(BatchedForward(layout, SliceNetworks(weights, begin, end),
-                                      x.slice(0, begin, end), 0));
+                                      x.slice(0, begin, end), one_pass));
     }
     return torch::cat(blocks, 0);
   }
@@ -109,14 +115,14 @@ at::Tensor BatchedForward(const TargetLayout& layout, const WeightBatch& weights
   } else {
     h = x.flatten(2);
   }
-  return Run(layout, weights, h, /*shared=*/false);
+  return Run(layout, weights, h, /*shared=*/false, options);
 }
 
 at::Tensor SharedForward(const TargetLayout& layout, const WeightBatch& weights,
-                         const at::Tensor& x) {
+                         const at::Tensor& x, const ForwardOptions& options) {
   TORCH_CHECK(x.dim() == 4, "SharedForward: x must be [M, C, H, W], got ", x.sizes());
   at::Tensor h = layout.layers().front().kind == LayerShape::Kind::kConv ? x : x.flatten(1);
-  return Run(layout, weights, h, /*shared=*/true);
+  return Run(layout, weights, h, /*shared=*/true, options);
 }
 
 at::Tensor FlattenWeights(const WeightBatch& weights) {

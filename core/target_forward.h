@@ -19,17 +19,24 @@ using WeightBatch = std::vector<at::Tensor>;
 // same N, floating point, on one device. The error names the layer.
 absl::Status CheckWeightBatch(const TargetLayout& layout, const WeightBatch& weights);
 
+struct ForwardOptions {
+  // > 0: blocks of that many networks per grouped pass (bounds memory; on a 2-core CPU within
+  // ~7% of one pass either way); 0: all N in one pass. The result does not depend on it.
+  int64_t networks_per_pass = 0;
+  // Runs conv layers with few input channels through the fused CPU kernel
+  // (conv_pool_cpu.h) where it applies; false: always the library's grouped convolution.
+  // The two agree within float rounding.
+  bool fused_cpu_conv = true;
+};
+
 // Each network n applied to its own images: x [N, M, C, H, W] -> logits [N, M, classes].
 // Differentiable in weights and x. Thread-compatible (no shared state).
-// networks_per_pass > 0 runs blocks of that many networks per grouped pass (bounds memory;
-// on a 2-core CPU within ~7% of one pass either way); 0 runs all N in one pass. The result
-// does not depend on it.
 at::Tensor BatchedForward(const TargetLayout& layout, const WeightBatch& weights,
-                          const at::Tensor& x, int64_t networks_per_pass = 0);
+                          const at::Tensor& x, const ForwardOptions& options = {});
 
 // All N networks applied to the same images: x [M, C, H, W] -> logits [N, M, classes].
 at::Tensor SharedForward(const TargetLayout& layout, const WeightBatch& weights,
-                         const at::Tensor& x);
+                         const at::Tensor& x, const ForwardOptions& options = {});
 
 // Concatenates the layers into one vector per network: [N, weight_count].
 at::Tensor FlattenWeights(const WeightBatch& weights);

@@ -132,7 +132,7 @@ double BaselineTrainer::Step(const at::Tensor& index, double learning_rate) {
   at::Tensor x = train_images_.index_select(0, flat).view(
       {n_, b, layout_.input_channels(), layout_.input_height(), layout_.input_width()});
   at::Tensor y = train_labels_.index_select(0, flat);
-  at::Tensor logits = core::BatchedForward(layout_, weights_, x, options_.networks_per_pass);
+  at::Tensor logits = core::BatchedForward(layout_, weights_, x, {options_.networks_per_pass});
   // The mean over all N * B images times N is the sum of the networks' own mean losses, so every
   // network gets exactly the gradient it would get if trained alone.
   at::Tensor ce = torch::cross_entropy_loss(logits.reshape({n_ * b, -1}), y);

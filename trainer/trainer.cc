@@ -34,7 +34,7 @@ class MnistTrainer {
       : options_(options),
         config_(options.config),
         layout_(std::move(layout)),
-        networks_per_pass_(options.networks_per_pass) {}
+        forward_options_{options.networks_per_pass} {}
 
   StepStats Step();
   absl::Status Save();
@@ -49,7 +49,7 @@ class MnistTrainer {
   core::MnistData data_;
   at::Tensor train_images_;  // On the training device.
   at::Tensor train_labels_;
-  int64_t networks_per_pass_ = 0;
+  core::ForwardOptions forward_options_;
   int64_t step_ = 0;
   hnet::v1::ValidationMetrics last_validation_;
 };
@@ -107,7 +107,7 @@ StepStats MnistTrainer::Step() {
   const double lambda = LambdaAt(config_, step_);
   const double lr = LearningRateAt(config_, step_);
   core::WeightBatch weights = model_->forward(z);
-  at::Tensor logits = core::BatchedForward(layout_, weights, x, networks_per_pass_);
+  at::Tensor logits = core::BatchedForward(layout_, weights, x, forward_options_);
   at::Tensor ce = torch::cross_entropy_loss(logits.reshape({b * m, -1}), y);
   const auto& div_config = config_.diversity();
   core::WeightBatch fixed = core::GaugeFix(layout_, weights, div_config.scale_gauge(),

@@ -40,7 +40,7 @@ TEST(BatchedForward, EqualsPerNetworkReference) {
     EXPECT_TRUE(torch::allclose(out[n], ReferenceForward(layout, w, n, x[n]), 1e-8, 1e-10));
   }
   for (int64_t block : {1, 2, 3, 5}) {
-    EXPECT_TRUE(torch::allclose(BatchedForward(layout, w, x, block), out, 1e-10, 1e-12)) << block;
+    EXPECT_TRUE(torch::allclose(BatchedForward(layout, w, x, {block}), out, 1e-10, 1e-12)) << block;
   }
 }
 
