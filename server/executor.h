@@ -1,5 +1,6 @@
 // A fixed pool of worker threads with a bounded queue, where the heavy work of the server
-// (hypernetwork forwards, classification) runs; gRPC threads only wait for results.
+// (hypernetwork forwards, classification) runs; gRPC threads wait for results (RunOn) or hand
+// the call over to the task's completion (RunAsync).
 #ifndef HNET_SERVER_EXECUTOR_H_
 #define HNET_SERVER_EXECUTOR_H_
 
@@ -99,27 +100,38 @@ class Executor {
   std::vector<std::thread> workers_;
 };
 
-// Runs fn(cancellation) on `executor` and waits for it, honouring `stop`. The task is skipped
-// when the caller gave up before it started; fn should poll the cancellation between chunks.
-// `timer` (optional) accumulates the task's time in the queue and running.
+// Runs fn(*cancellation) on `executor` without waiting: the worker then hands its result to
+// done(absl::StatusOr<T>). The task is skipped (done gets CANCELLED) when `cancellation` was
+// set before it started; fn should poll it between chunks. `timer` (optional) accumulates the
+// task's time in the queue and running. Returns Submit's status; done runs only when it is OK.
+template <typename T, typename Fn, typename Done>
+absl::Status RunAsync(Executor& executor, std::shared_ptr<Cancellation> cancellation, Fn fn,
+                      Done done, std::shared_ptr<TaskTimer> timer = nullptr) {
+  const auto queued_at = std::chrono::steady_clock::now();
+  return executor.Submit([cancellation = std::move(cancellation), timer = std::move(timer),
+                          queued_at, fn = std::move(fn), done = std::move(done)]() mutable {
+    if (cancellation->cancelled()) {
+      done(absl::StatusOr<T>(absl::CancelledError("cancelled before it started")));
+      return;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    if (timer != nullptr) timer->Started(started - queued_at);
+    absl::StatusOr<T> result = fn(static_cast<const Cancellation&>(*cancellation));
+    if (timer != nullptr) timer->Finished(std::chrono::steady_clock::now() - started);
+    done(std::move(result));
+  });
+}
+
+// Runs fn(cancellation) on `executor` and waits for it, honouring `stop`: RunAsync with a
+// waiting caller, which cancels the task when `stop` reports non-OK and returns that status.
 template <typename T, typename Fn>
 absl::StatusOr<T> RunOn(Executor& executor, const StopCheck& stop, Fn fn,
                         std::shared_ptr<TaskTimer> timer = nullptr) {
   auto slot = std::make_shared<ResultSlot<T>>();
   auto cancellation = std::make_shared<Cancellation>();
-  const auto queued_at = std::chrono::steady_clock::now();
-  absl::Status submitted = executor.Submit(
-      [slot, cancellation, timer = std::move(timer), queued_at, fn = std::move(fn)]() mutable {
-        if (cancellation->cancelled()) {
-          slot->Set(absl::CancelledError("cancelled before it started"));
-          return;
-        }
-        const auto started = std::chrono::steady_clock::now();
-        if (timer != nullptr) timer->Started(started - queued_at);
-        absl::StatusOr<T> result = fn(static_cast<const Cancellation&>(*cancellation));
-        if (timer != nullptr) timer->Finished(std::chrono::steady_clock::now() - started);
-        slot->Set(std::move(result));
-      });
+  absl::Status submitted = RunAsync<T>(
+      executor, cancellation, std::move(fn),
+      [slot](absl::StatusOr<T> result) { slot->Set(std::move(result)); }, std::move(timer));
   if (!submitted.ok()) return submitted;
   return slot->Wait(stop, cancellation.get());
 }

@@ -4,7 +4,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
+#include <memory>
 #include <thread>
+#include <utility>
 
 #include "server/status_util.h"
 #include "server/weight_cache.h"
@@ -58,6 +61,62 @@ TEST(ExecutorTest, AWaiterThatGivesUpCancelsItsTask) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kCancelled);
   executor.Shutdown();
   EXPECT_TRUE(saw_cancel.load());
+}
+
+TEST(ExecutorTest, RunAsyncHandsTheResultToDoneOnAWorkerWithoutWaiting) {
+  Executor executor({/*workers=*/1, /*queue_capacity=*/4});
+  std::atomic<bool> release{false};
+  std::promise<std::pair<int, std::thread::id>> done;
+  const absl::Status submitted = RunAsync<int>(
+      executor, std::make_shared<Cancellation>(),
+      [&](const Cancellation&) -> absl::StatusOr<int> {
+        while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return 7;
+      },
+      [&](absl::StatusOr<int> result) {
+        done.set_value({result.value_or(-1), std::this_thread::get_id()});
+      });
+  ASSERT_TRUE(submitted.ok());
+  release = true;  // Only reachable because RunAsync returned before the task finished.
+  const auto [value, thread] = done.get_future().get();
+  EXPECT_EQ(value, 7);
+  EXPECT_NE(thread, std::this_thread::get_id());
+}
+
+TEST(ExecutorTest, RunAsyncSkipsATaskCancelledBeforeItStarts) {
+  Executor executor({/*workers=*/1, /*queue_capacity=*/4});
+  std::atomic<bool> release{false};
+  auto blocker = [&] {
+    while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
+  ASSERT_TRUE(executor.Submit(blocker).ok());  // Holds the only worker.
+  auto cancellation = std::make_shared<Cancellation>();
+  std::atomic<bool> ran{false};
+  std::promise<absl::Status> done;
+  ASSERT_TRUE(RunAsync<int>(
+                  executor, cancellation,
+                  [&](const Cancellation&) -> absl::StatusOr<int> {
+                    ran = true;
+                    return 1;
+                  },
+                  [&](absl::StatusOr<int> result) { done.set_value(result.status()); })
+                  .ok());
+  cancellation->Cancel();
+  release = true;
+  EXPECT_EQ(done.get_future().get().code(), absl::StatusCode::kCancelled);
+  EXPECT_FALSE(ran.load());
+}
+
+TEST(ExecutorTest, RunAsyncReportsARefusedSubmissionAndNeverCallsDone) {
+  Executor executor({1, 1});
+  executor.Shutdown();
+  bool called = false;
+  const absl::Status submitted = RunAsync<int>(
+      executor, std::make_shared<Cancellation>(),
+      [](const Cancellation&) -> absl::StatusOr<int> { return 1; },
+      [&](absl::StatusOr<int>) { called = true; });
+  EXPECT_EQ(submitted.code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(called);
 }
 
 TEST(StatusUtilTest, MapsAbslCodesOntoGrpcCodes) {
