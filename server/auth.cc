@@ -166,7 +166,7 @@ grpc::experimental::Interceptor* AuthInterceptorFactory::CreateServerInterceptor
   return new AuthInterceptor(info, authenticator_.get(), metrics_);
 }
 
-absl::Status CallAuthStatus(const grpc::ServerContext& context) {
+absl::Status CallAuthStatus(const grpc::ServerContextBase& context) {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find(kAuthVerdictKey);
   if (it == metadata.end()) return absl::OkStatus();

@@ -22,7 +22,9 @@ void AppendLayers(const LoadedModel& model, const core::WeightBatch& weights,
 // Bytes of the float32 weights of `networks` networks (to check message-size limits).
 int64_t WeightBytes(const LoadedModel& model, int64_t networks);
 
-// A SampleWeights response for weights (and z when `return_z`).
+// A SampleWeights response for weights (and z when `return_z`), without `model`. The server
+// sends EncodeSampleResponse (wire_encoder.h) instead; this message form is the reference its
+// bytes are tested against and the payload of rpc_bench's raw baseline.
 hnet::v1::SampleWeightsResponse MakeSampleResponse(const LoadedModel& model,
                                                    const core::WeightBatch& weights,
                                                    const at::Tensor& z, bool return_z);

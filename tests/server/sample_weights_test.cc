@@ -5,6 +5,8 @@
 #include "core/gauge.h"
 #include "core/rng.h"
 #include "core/target_forward.h"
+#include "server/generation.h"
+#include "server/responses.h"
 #include "tests/server/server_test_util.h"
 
 namespace hnet::server {
@@ -47,6 +49,37 @@ TEST_F(SampleWeightsTest, EqualsTheLocalCoreComputationBitForBit) {
     at::Tensor got = FromProto(response.layers(l).weights());
     EXPECT_EQ(got.sizes(), expected[l].sizes());
     EXPECT_TRUE(torch::equal(got, expected[l])) << "layer " << l;
+  }
+}
+
+TEST_F(SampleWeightsTest, ResponseBytesEqualTheInProcessMessageWithTheServingVersion) {
+  StartServer();
+  auto local = LoadModel(ModelPath("tiny"), "tiny", RegistryOptions{});
+  ASSERT_TRUE(local.ok()) << local.status();
+  for (int n : {1, 70}) {
+    for (bool gauge : {false, true}) {
+      for (bool return_z : {false, true}) {
+        hnet::v1::SampleWeightsRequest request;
+        request.set_model("tiny");
+        request.set_n(n);
+        request.mutable_noise()->set_seed(40 + n);
+        request.set_gauge_fixed(gauge);
+        request.set_return_z(return_z);
+        hnet::v1::SampleWeightsResponse response;
+        grpc::Status status = stub_->SampleWeights(Context().get(), request, &response);
+        ASSERT_TRUE(status.ok()) << status.error_message();
+        const at::Tensor z = SeedNoise(**local, 40 + n, n);
+        auto weights = GenerateWeights(**local, z, {gauge, false});
+        ASSERT_TRUE(weights.ok()) << weights.status();
+        hnet::v1::SampleWeightsResponse expected =
+            MakeSampleResponse(**local, *weights, z, return_z);
+        *expected.mutable_model() = VersionOf(**local);
+        EXPECT_EQ(response.model().name(), "tiny");
+        EXPECT_EQ(response.model().version(), 1);
+        EXPECT_EQ(response.SerializeAsString(), expected.SerializeAsString())
+            << "n " << n << " gauge " << gauge << " return_z " << return_z;
+      }
+    }
   }
 }
 
