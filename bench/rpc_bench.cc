@@ -255,7 +255,7 @@ struct SampleRow {
   double stub_s = 0;       // generated HyperNet::Stub::SampleWeights
   double raw_s = 0;        // generic stub, pre-built payload, bytes only
   double raw_parse_s = 0;  // as raw, then parsed into SampleWeightsResponse
-  double serialize_s = 0;  // gRPC's proto serialization of the response (server side of ours)
+  double serialize_s = 0;  // gRPC's proto serialization of the response (the server skips it)
   double client_transport_s = 0;  // median over hnet::client calls of (call − its handler)
   double stub_transport_s = 0;    // median over stub calls of (call − its handler)
   bool identical = false;  // the server's response bytes equal the in-process ones
@@ -679,9 +679,9 @@ int main(int argc, char** argv) {
       "passes of %d networks — n = 1 costs a full pass — and encoding the response); "
       "transport = call time − that call's handler time; transport-only ours/raw = raw time / "
       "transport. raw + proto parse: the raw call, then the payload parsed into "
-      "SampleWeightsResponse; proto serialize: gRPC serializing that response in-process (the "
-      "server's step that raw skips). bytes == in-process: the stub's response equals the "
-      "payload generated in-process.\n\n",
+      "SampleWeightsResponse; proto serialize: gRPC serializing that response in-process (what "
+      "the server's zero-copy wire encoding replaces). bytes == in-process: the stub's response "
+      "equals the payload generated in-process.\n\n",
       gap_ms, hnet::server::kGenerationChunk);
 
   std::cout << absl::StrFormat("### Classify: 1 image x %d networks, MEAN_PROBABILITY\n\n",
