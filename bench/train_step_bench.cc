@@ -1,5 +1,7 @@
 // Training-step throughput of the paper's MNIST hypernetwork on this machine, and its parts.
 // Run: build/bin/train_step_bench --threads=2  (set HNET_BENCH_THREADS or --threads)
+// HNET_FUSED_CPU_CONV=0 runs the first layer through the library's grouped convolution;
+// HNET_NETWORKS_PER_PASS=k runs the target forward in blocks of k networks.
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 

@@ -10,7 +10,8 @@
 
 namespace hnet::core {
 
-// Sets LibTorch's intra-op thread count (Debian's LibTorch defaults to 1) and tunes glibc's
+// Sets LibTorch's intra-op thread count (Debian's LibTorch defaults to 1), keeps OpenBLAS (when
+// it is the BLAS) on the calling thread so its pool does not fight LibTorch's, and tunes glibc's
 // allocator to keep freed memory instead of returning it to the kernel, so that the large
 // activation tensors of every training step reuse warm pages rather than page-faulting in
 // fresh ones. Call once at the start of main(), before other threads exist.
