@@ -3,6 +3,7 @@
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -122,6 +123,11 @@ absl::Status ValidateConfig(const hnet::v1::TrainingConfig& c) {
   if (c.optimizer().beta2() < 0 || c.optimizer().beta2() >= 1) {
     return bad("optimizer.beta2", "must be in [0, 1)");
   }
+  if (c.optimizer().anneal_steps() < 0) return bad("optimizer.anneal_steps", "must be >= 0");
+  if (!(c.optimizer().anneal_final_fraction() >= 0 &&
+        c.optimizer().anneal_final_fraction() <= 1)) {
+    return bad("optimizer.anneal_final_fraction", "must be in [0, 1]");
+  }
   if (c.eval().every_steps() < 0) return bad("eval.every_steps", "must be >= 0");
   if (c.eval().checkpoint_every() < 0) return bad("eval.checkpoint_every", "must be >= 0");
   if (c.eval().networks() < 1) return bad("eval.networks", "must be >= 1");
@@ -150,6 +156,10 @@ absl::Status ValidateConfig(const hnet::v1::TrainingConfig& c) {
   }
   if (c.diversity().entropy_dim() < 0) return bad("diversity.entropy_dim", "must be >= 0");
   if (c.data().validation_size() < 1) return bad("data.validation_size", "must be >= 1");
+  const int64_t smallest_side = std::min(layout->input_height(), layout->input_width());
+  if (c.data().max_shift() < 0 || c.data().max_shift() >= smallest_side) {
+    return bad("data.max_shift", absl::StrCat("must be in [0, ", smallest_side, ")"));
+  }
   return absl::OkStatus();
 }
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/adam.h"
+#include "core/augment.h"
 #include "core/checkpoint.h"
 #include "core/dataset.h"
 #include "core/diversity.h"
@@ -100,8 +101,10 @@ StepStats MnistTrainer::Step() {
   const torch::Device device = options_.device;
   at::Tensor z = model_->SampleZ(b, rng_).to(device);
   at::Tensor index = torch::randint(train_images_.size(0), {b * m}, rng_).to(device);
-  at::Tensor x = train_images_.index_select(0, index).view(
-      {b, m, layout_.input_channels(), layout_.input_height(), layout_.input_width()});
+  at::Tensor x = core::RandomShift(train_images_.index_select(0, index),
+                                   config_.data().max_shift(), rng_)
+                     .view({b, m, layout_.input_channels(), layout_.input_height(),
+                            layout_.input_width()});
   at::Tensor y = train_labels_.index_select(0, index);
 
   const double lambda = LambdaAt(config_, step_);

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 
@@ -13,8 +14,16 @@
 namespace hnet::trainer {
 
 double LearningRateAt(const hnet::v1::TrainingConfig& config, int64_t step) {
-  return config.optimizer().learning_rate() *
-         std::pow(config.optimizer().decay_per_step(), static_cast<double>(step));
+  const auto& opt = config.optimizer();
+  double lr = opt.learning_rate() * std::pow(opt.decay_per_step(), static_cast<double>(step));
+  const int64_t anneal_start = config.steps() - opt.anneal_steps();
+  if (opt.anneal_steps() > 0 && step > anneal_start) {
+    const double t = std::min(1.0, static_cast<double>(step - anneal_start) /
+                                       static_cast<double>(opt.anneal_steps()));
+    const double f = opt.anneal_final_fraction();
+    lr *= f + (1 - f) * 0.5 * (1 + std::cos(M_PI * t));
+  }
+  return lr;
 }
 
 double LambdaAt(const hnet::v1::TrainingConfig& config, int64_t step) {

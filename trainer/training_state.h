@@ -18,7 +18,8 @@ class Module;
 
 namespace hnet::trainer {
 
-// Learning rate and lambda in effect for the step after `step` completed steps.
+// Learning rate and lambda in effect for the step after `step` completed steps: the
+// exponential decay, times the cosine warm-down over the last optimizer.anneal_steps steps.
 double LearningRateAt(const hnet::v1::TrainingConfig& config, int64_t step);
 double LambdaAt(const hnet::v1::TrainingConfig& config, int64_t step);
 

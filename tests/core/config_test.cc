@@ -39,6 +39,18 @@ TEST(Config, ValidationNamesTheField) {
   config.mutable_hypernet()->mutable_generators()->RemoveLast();
   s = ValidateConfig(config);
   EXPECT_NE(s.message().find("hypernet.generators"), std::string::npos) << s;
+  config = WithDefaults(LoadConfig("mnist").value());
+  config.mutable_data()->set_max_shift(28);
+  s = ValidateConfig(config);
+  EXPECT_NE(s.message().find("data.max_shift: must be in [0, 28)"), std::string::npos) << s;
+  config = WithDefaults(LoadConfig("mnist").value());
+  config.mutable_optimizer()->set_anneal_final_fraction(1.5);
+  s = ValidateConfig(config);
+  EXPECT_NE(s.message().find("optimizer.anneal_final_fraction"), std::string::npos) << s;
+  config.mutable_optimizer()->set_anneal_final_fraction(0.1);
+  config.mutable_optimizer()->set_anneal_steps(-1);
+  s = ValidateConfig(config);
+  EXPECT_NE(s.message().find("optimizer.anneal_steps"), std::string::npos) << s;
 }
 
 }  // namespace

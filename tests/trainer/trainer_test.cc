@@ -73,6 +73,11 @@ TEST_F(TrainerTest, ResumeReproducesUninterruptedRun) {
 
   TrainerOptions options;
   options.config = SmallMnist(8);
+  // Augmentation and the warm-down too: their random draws and step-dependent learning rate
+  // must survive the checkpoint.
+  options.config.mutable_data()->set_max_shift(2);
+  options.config.mutable_optimizer()->set_anneal_steps(6);
+  options.config.mutable_optimizer()->set_anneal_final_fraction(0.1);
   options.out_path = full_path;
   options.final_test = false;
   options.on_step = [&](const StepStats& s) { full.push_back(s.loss); };
