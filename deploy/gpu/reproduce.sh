@@ -8,8 +8,9 @@
 #        deploy/gpu/README.md) into /opt/hnet-deps and builds hnet-train, hnet-baseline and
 #        hnet-eval with -DHNET_BUILD_SERVER=OFF into build-gpu/.
 # train: lambda = 1e5 and 1e3 for the config's 13,000 steps (resumed where runs/repro/ already
-#        holds a checkpoint) and a 20-network baseline, at once on the one GPU.
-# eval:  the full hnet-eval of both checkpoints into docs/results/mnist-l<lambda>/, figures as
+#        holds a checkpoint) and a 20-network baseline, at once on the one GPU. CONFIG picks
+#        the shipped config (default mnist; mnist_tuned writes runs/repro/mnist-tuned-l*).
+# eval:  the full hnet-eval of both checkpoints into docs/results/<name>-l<lambda>/, figures as
 #        gnuplot scripts (--defer_plots) to draw where gnuplot is installed.
 # Everything ends within DEADLINE seconds (trainers are stopped with SIGINT, which writes a
 # resumable checkpoint). Checkpoints, results and logs are copied to $OUT (default gpu-out/).
@@ -25,6 +26,8 @@ say() { echo "[$((SECONDS - T0))s] $*" | tee -a "$O/run.log"; }
 left() { echo $((DEADLINE - (SECONDS - T0))); }
 has() { [[ " $PHASES " == *" $1 "* ]]; }
 B=${BIN:-build-gpu/bin}
+CONFIG=${CONFIG:-mnist}
+NAME=${CONFIG//_/-}
 
 prefix=/opt/hnet-deps
 mkdir -p $prefix
@@ -62,8 +65,8 @@ if has train; then
   tt=$(($(left) - ${EVAL_SECONDS:-170}))
   say "training, at most ${tt}s"
   for lam in 1e5 1e3; do
-    ckpt=runs/repro/mnist-l$lam.hnet
-    start=(--config mnist --lambda $lam)
+    ckpt=runs/repro/$NAME-l$lam.hnet
+    start=(--config $CONFIG --lambda $lam)
     [ -f $ckpt ] && start=(--resume $ckpt)
     timeout -s INT -k 15 $tt $B/hnet-train "${start[@]}" --device cuda --threads 3 \
       --checkpoint_every 500 --no_progress --out $ckpt >"$L/train-l$lam.log" 2>&1 &
@@ -74,7 +77,7 @@ if has train; then
       >"$L/baseline-20.log" 2>&1 &
   fi
   wait
-  for f in runs/repro/mnist-l1e5.hnet runs/repro/mnist-l1e3.hnet runs/repro/baseline-20.hnetw; do
+  for f in runs/repro/$NAME-l1e5.hnet runs/repro/$NAME-l1e3.hnet runs/repro/baseline-20.hnetw; do
     [ -f $f ] && cp $f "$O/" && say "$(sha256sum $f)"
   done
   for f in "$L"/train-*.log; do say "$f: $(grep -E 'trained|interrupted' $f | tail -1)"; done
@@ -84,17 +87,17 @@ if has eval; then
   et=$(($(left) - 25))
   say "eval, at most ${et}s"
   for lam in 1e5 1e3; do
-    [ -f runs/repro/mnist-l$lam.hnet ] || continue
-    timeout -s INT -k 10 $et $B/hnet-eval --checkpoint runs/repro/mnist-l$lam.hnet \
+    [ -f runs/repro/$NAME-l$lam.hnet ] || continue
+    timeout -s INT -k 10 $et $B/hnet-eval --checkpoint runs/repro/$NAME-l$lam.hnet \
       --baseline runs/repro/baseline-20.hnetw --toy_checkpoint runs/repro/toy.hnet \
-      --out docs/results/mnist-l$lam --defer_plots --threads 6 >"$L/eval-l$lam.log" 2>&1 &
+      --out docs/results/$NAME-l$lam --defer_plots --threads 6 >"$L/eval-l$lam.log" 2>&1 &
   done
   wait
   say "eval done"
   for lam in 1e5 1e3; do
-    [ -f docs/results/mnist-l$lam/report.md ] || continue
-    tar czf "$O/eval-l$lam.tgz" docs/results/mnist-l$lam
-    grep -E "^\| (lambda|paths|adversarial|OOD AUROC)" docs/results/mnist-l$lam/report.md |
+    [ -f docs/results/$NAME-l$lam/report.md ] || continue
+    tar czf "$O/eval-l$lam.tgz" docs/results/$NAME-l$lam
+    grep -E "^\| (lambda|paths|adversarial|OOD AUROC)" docs/results/$NAME-l$lam/report.md |
       tee -a "$O/run.log"
   done
 fi
