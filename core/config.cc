@@ -40,17 +40,21 @@ absl::StatusOr<hnet::v1::TrainingConfig> ParseConfig(const std::string& text) {
   return config;
 }
 
+std::string ShippedConfigNames() {
+  std::vector<std::string> names;
+  for (const auto& entry : ShippedConfigs()) names.push_back(entry.first);
+  return absl::StrJoin(names, ", ");
+}
+
 absl::StatusOr<hnet::v1::TrainingConfig> LoadConfig(const std::string& name_or_path) {
   for (const auto& [name, text] : ShippedConfigs()) {
     if (name == name_or_path) return ParseConfig(text);
   }
   std::ifstream in(name_or_path);
   if (!in) {
-    std::vector<std::string> names;
-    for (const auto& entry : ShippedConfigs()) names.push_back(entry.first);
     return absl::NotFoundError(absl::StrCat("config '", name_or_path,
                                             "' is neither a shipped config (",
-                                            absl::StrJoin(names, ", "), ") nor a readable file"));
+                                            ShippedConfigNames(), ") nor a readable file"));
   }
   std::stringstream text;
   text << in.rdbuf();

@@ -14,6 +14,9 @@ namespace hnet::core {
 // (name, text-format TrainingConfig) for every file in configs/, compiled in.
 const std::vector<std::pair<std::string, std::string>>& ShippedConfigs();
 
+// The shipped configs' names, comma-separated ("mnist, mnist_tuned, toy"), for help and errors.
+std::string ShippedConfigNames();
+
 // Parses a TrainingConfig from protobuf text format; the error names the line and column.
 absl::StatusOr<hnet::v1::TrainingConfig> ParseConfig(const std::string& text);
 

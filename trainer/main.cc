@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
   int64_t networks_per_pass = 0;
   bool no_progress = false;
   bool no_final_test = false;
-  app.add_option("--config", config_name, "Shipped config name (mnist, mnist_tuned, toy) or textproto path")
+  app.add_option("--config", config_name,
+                 "Shipped config name (" + hnet::core::ShippedConfigNames() + ") or textproto path")
       ->capture_default_str();
   app.add_option("--out", out, "Checkpoint file to write (e.g. runs/mnist.hnet)")->required();
   app.add_option("--resume", resume, "Checkpoint to continue from (its config is used)");
