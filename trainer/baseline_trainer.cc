@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/adam.h"
+#include "core/augment.h"
 #include "core/config.h"
 #include "core/dataset.h"
 #include "core/evaluation.h"
@@ -65,6 +66,7 @@ class BaselineTrainer {
   core::WeightBatch weights_;  // Leaves [N, F_l, S_l] on the device.
   std::unique_ptr<core::Adam> adam_;
   std::vector<at::Generator> order_rngs_;  // One minibatch-order stream per network.
+  std::vector<at::Generator> shift_rngs_;  // One image-shift stream per network (data.max_shift).
   int64_t steps_per_epoch_ = 0;
   int64_t step_ = 0;
 };
@@ -115,22 +117,31 @@ absl::StatusOr<std::unique_ptr<BaselineTrainer>> BaselineTrainer::Create(
     t->adam_ = std::make_unique<core::Adam>(std::move(params), core::AdamOptions{});
     for (int64_t i = 0; i < t->n_; ++i) {
       t->order_rngs_.push_back(BaselineGenerator(config.seed(), options.first_network + i, 1));
+      t->shift_rngs_.push_back(BaselineGenerator(config.seed(), options.first_network + i, 2));
     }
   });
   if (!built.ok()) return built;
   log::Info(
       "baseline: {} network(s) of target '{}' ({} weights each), {} epochs of {} steps (batch {} "
-      "per network, {} training images), device {}",
+      "per network, {} training images, shifts up to {} px), device {}",
       t->n_, config.target().name(), layout->weight_count(), options.epochs, t->steps_per_epoch_,
-      options.batch_size, train_size, options.device.str());
+      options.batch_size, train_size, config.data().max_shift(), options.device.str());
   return t;
 }
 
 double BaselineTrainer::Step(const at::Tensor& index, double learning_rate) {
   const int64_t b = index.size(1);
   at::Tensor flat = index.reshape({-1});
-  at::Tensor x = train_images_.index_select(0, flat).view(
-      {n_, b, layout_.input_channels(), layout_.input_height(), layout_.input_width()});
+  at::Tensor x = train_images_.index_select(0, flat);
+  if (const int64_t max_shift = config_.data().max_shift(); max_shift > 0) {
+    // Each network draws its own B shifts, so network i's images depend only on (seed, i).
+    std::vector<at::Tensor> shifts;
+    for (at::Generator& rng : shift_rngs_) {
+      shifts.push_back(torch::randint(-max_shift, max_shift + 1, {2, b}, rng, torch::kLong));
+    }
+    x = core::ShiftImages(x, torch::cat(shifts, 1), max_shift);
+  }
+  x = x.view({n_, b, layout_.input_channels(), layout_.input_height(), layout_.input_width()});
   at::Tensor y = train_labels_.index_select(0, flat);
   at::Tensor logits = core::BatchedForward(layout_, weights_, x, {options_.networks_per_pass});
   // The mean over all N * B images times N is the sum of the networks' own mean losses, so every
@@ -158,9 +169,12 @@ core::WeightEnsemble BaselineTrainer::MakeEnsemble(bool interrupted) const {
   const int64_t total = options_.epochs * steps_per_epoch_;
   ensemble.description = absl::StrFormat(
       "%s: %d conventionally trained network%s of target '%s' (cross-entropy, Adam lr %g decaying "
-      "x%g per epoch, batch %d, %d epochs, seed %d, network indices %d..%d)%s",
+      "x%g per epoch, batch %d, %d epochs%s, seed %d, network indices %d..%d)%s",
       n_ == 1 ? "single network" : "deep ensemble", n_, n_ == 1 ? "" : "s", config_.target().name(),
       options_.learning_rate, options_.lr_decay_per_epoch, options_.batch_size, options_.epochs,
+      config_.data().max_shift() > 0
+          ? absl::StrFormat(", images shifted by up to %d px", config_.data().max_shift())
+          : "",
       config_.seed(), options_.first_network, options_.first_network + n_ - 1,
       interrupted ? absl::StrCat(" [interrupted after step ", step_, " of ", total, "]") : "");
   // What produced it, in TrainingConfig terms; the hypernetwork sections do not apply.

@@ -33,8 +33,8 @@ struct BaselineStepStats {
 };
 
 struct BaselineOptions {
-  // Target spec (config.target), dataset and validation size (config.data) and seed (config.seed)
-  // come from here; the hypernetwork fields are ignored.
+  // Target spec (config.target), dataset, validation size and shift augmentation (config.data)
+  // and seed (config.seed) come from here; the hypernetwork and optimizer fields are ignored.
   hnet::v1::TrainingConfig config;
   int64_t ensemble_size = 1;  // N networks trained together.
   int64_t first_network = 0;  // Network i uses the seed streams of index first_network + i,
@@ -89,7 +89,7 @@ core::WeightBatch InitialBaselineWeights(const core::TargetLayout& layout, uint6
                                          int64_t first, int64_t n);
 
 // The independent random stream of network `index` for `purpose` (0: initialisation, 1: minibatch
-// order) under `seed`.
+// order, 2: image shifts when config.data.max_shift > 0) under `seed`.
 at::Generator BaselineGenerator(uint64_t seed, int64_t index, int purpose);
 
 // The next epoch's visiting order of `train_size` training images for each network: one random

@@ -8,8 +8,9 @@
 #        deploy/gpu/README.md) into /opt/hnet-deps and builds hnet-train, hnet-baseline and
 #        hnet-eval with -DHNET_BUILD_SERVER=OFF into build-gpu/.
 # train: lambda = 1e5 and 1e3 for the config's 13,000 steps (resumed where runs/repro/ already
-#        holds a checkpoint) and a 20-network baseline, at once on the one GPU. CONFIG picks
-#        the shipped config (default mnist; mnist_tuned writes runs/repro/mnist-tuned-l*).
+#        holds a checkpoint) and a 20-network baseline of the same config (its data.max_shift
+#        included), at once on the one GPU. CONFIG picks the shipped config (default mnist;
+#        mnist_tuned writes runs/repro/mnist-tuned-l* and runs/repro/mnist-tuned-baseline-20.hnetw).
 # eval:  the full hnet-eval of both checkpoints into docs/results/<name>-l<lambda>/, figures as
 #        gnuplot scripts (--defer_plots) to draw where gnuplot is installed.
 # Everything ends within DEADLINE seconds (trainers are stopped with SIGINT, which writes a
@@ -28,6 +29,8 @@ has() { [[ " $PHASES " == *" $1 "* ]]; }
 B=${BIN:-build-gpu/bin}
 CONFIG=${CONFIG:-mnist}
 NAME=${CONFIG//_/-}
+BASE=runs/repro/baseline-20.hnetw
+[ "$CONFIG" = mnist ] || BASE=runs/repro/$NAME-baseline-20.hnetw
 
 prefix=/opt/hnet-deps
 mkdir -p $prefix
@@ -71,13 +74,13 @@ if has train; then
     timeout -s INT -k 15 $tt $B/hnet-train "${start[@]}" --device cuda --threads 3 \
       --checkpoint_every 500 --no_progress --out $ckpt >"$L/train-l$lam.log" 2>&1 &
   done
-  if [ ! -f runs/repro/baseline-20.hnetw ]; then
-    timeout -s INT -k 15 $tt $B/hnet-baseline --ensemble_size 20 --epochs 10 --seed 120 \
-      --device cuda --threads 3 --no_progress --out runs/repro/baseline-20.hnetw \
+  if [ ! -f $BASE ]; then
+    timeout -s INT -k 15 $tt $B/hnet-baseline --config $CONFIG --ensemble_size 20 --epochs 10 \
+      --seed 120 --device cuda --threads 3 --no_progress --out $BASE \
       >"$L/baseline-20.log" 2>&1 &
   fi
   wait
-  for f in runs/repro/$NAME-l1e5.hnet runs/repro/$NAME-l1e3.hnet runs/repro/baseline-20.hnetw; do
+  for f in runs/repro/$NAME-l1e5.hnet runs/repro/$NAME-l1e3.hnet $BASE; do
     [ -f $f ] && cp $f "$O/" && say "$(sha256sum $f)"
   done
   for f in "$L"/train-*.log; do say "$f: $(grep -E 'trained|interrupted' $f | tail -1)"; done
@@ -89,7 +92,7 @@ if has eval; then
   for lam in 1e5 1e3; do
     [ -f runs/repro/$NAME-l$lam.hnet ] || continue
     timeout -s INT -k 10 $et $B/hnet-eval --checkpoint runs/repro/$NAME-l$lam.hnet \
-      --baseline runs/repro/baseline-20.hnetw --toy_checkpoint runs/repro/toy.hnet \
+      --baseline $BASE --toy_checkpoint runs/repro/toy.hnet \
       --out docs/results/$NAME-l$lam --defer_plots --threads 6 >"$L/eval-l$lam.log" 2>&1 &
   done
   wait

@@ -117,10 +117,9 @@ TEST_F(BaselineTrainerTest, TrainedNetworksDifferFromEachOther) {
   }
 }
 
-TEST_F(BaselineTrainerTest, BatchedTrainingEqualsTrainingEachNetworkAlone) {
-  // 3 networks in one batched pass vs each network trained by itself with the same seed streams
-  // (first_network): same initialisation, minibatches and Adam updates.
-  const BaselineOptions batched_options = Short(3, 320, 2);  // 20 steps.
+// 3 networks in one batched pass vs each network trained by itself with the same seed streams
+// (first_network): same initialisation, minibatches, image shifts and Adam updates.
+void ExpectBatchedEqualsAlone(const BaselineOptions& batched_options) {
   auto batched = TrainBaselines(batched_options);
   ASSERT_TRUE(batched.ok()) << batched.status();
   const at::Tensor initial = core::FlattenWeights(InitialBaselineWeights(Layout(), 1234, 0, 3));
@@ -137,6 +136,32 @@ TEST_F(BaselineTrainerTest, BatchedTrainingEqualsTrainingEachNetworkAlone) {
     EXPECT_TRUE(torch::allclose(a, b, /*rtol=*/1e-3, /*atol=*/1e-4))
         << "network " << i << ": max difference " << (a - b).abs().max().item<double>();
   }
+}
+
+TEST_F(BaselineTrainerTest, BatchedTrainingEqualsTrainingEachNetworkAlone) {
+  ExpectBatchedEqualsAlone(Short(3, 320, 2));  // 20 steps.
+}
+
+TEST_F(BaselineTrainerTest, BatchedTrainingWithShiftsEqualsTrainingEachNetworkAlone) {
+  BaselineOptions options = Short(3, 320, 2);
+  options.config.mutable_data()->set_max_shift(2);
+  ExpectBatchedEqualsAlone(options);
+}
+
+TEST_F(BaselineTrainerTest, ShiftAugmentationIsSeededAndChangesTraining) {
+  BaselineOptions plain = Short(2, 320, 1);
+  BaselineOptions shifted = plain;
+  shifted.config.mutable_data()->set_max_shift(2);
+  auto a = TrainBaselines(shifted);
+  auto b = TrainBaselines(shifted);
+  auto c = TrainBaselines(plain);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_TRUE(torch::equal(a->ensemble.weights, b->ensemble.weights));
+  EXPECT_GT((a->ensemble.weights - c->ensemble.weights).abs().max().item<double>(), 1e-3);
+  EXPECT_EQ(a->ensemble.config.data().max_shift(), 2);
+  EXPECT_NE(a->ensemble.description.find("shifted by up to 2 px"), std::string::npos)
+      << a->ensemble.description;
+  EXPECT_EQ(c->ensemble.description.find("shifted"), std::string::npos);
 }
 
 TEST_F(BaselineTrainerTest, OutputLoadsAsWeightEnsemble) {
