@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
                  "Weight-ensemble file to write (e.g. runs/baseline-20.hnetw)")
       ->required();
   app.add_option("--config", config_name,
-                 "Shipped config name or textproto path: target spec, dataset, data.max_shift, seed")
+                 "Shipped config or textproto path: target, dataset, data.max_shift, seed")
       ->capture_default_str();
   app.add_option("--set", overrides,
                  "Config override in text format, e.g. --set 'data { dataset: FASHION_MNIST }'");
