@@ -21,7 +21,13 @@ absl::Status RunBaseline(EvalContext& ctx, const std::string& path, int index, H
   }
   MemberSet members;
   const int64_t n = ensemble->weights.size(0);
-  members.name = n == 1 ? "single trained network" : absl::StrCat("deep ensemble (", n, ")");
+  // Shift-augmented baselines (data.max_shift) are told apart from plain ones in every table:
+  // "deep ensemble (20)", "deep ensemble (20, shifts 2 px)", "single trained network".
+  const int32_t shift = ensemble->config.data().max_shift();
+  std::string detail = n == 1 ? "" : absl::StrCat(n);
+  if (shift > 0) absl::StrAppend(&detail, detail.empty() ? "" : ", ", "shifts ", shift, " px");
+  members.name = absl::StrCat(n == 1 ? "single trained network" : "deep ensemble",
+                              detail.empty() ? "" : absl::StrCat(" (", detail, ")"));
   members.key = absl::StrCat("baseline", index, n == 1 ? "_single" : absl::StrCat("_", n));
   members.layout = *layout;
   absl::Status status = core::TorchCall(absl::StrCat("baseline ", path), [&]() -> absl::Status {

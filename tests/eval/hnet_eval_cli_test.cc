@@ -193,6 +193,28 @@ TEST_F(HnetEvalCliTest, QuickReportRunsEndToEndAndWritesEveryOutput) {
   EXPECT_EQ(pngs, 11);
 }
 
+TEST_F(HnetEvalCliTest, ShiftTrainedBaselineIsNamedApartFromThePlainOne) {
+  const std::string ckpt = WriteTinyCheckpoint();
+  auto plain = core::LoadWeightEnsemble((dir_ / "base.hnetw").string());
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  core::WeightEnsemble shifted = *plain;
+  shifted.config.mutable_data()->set_max_shift(2);
+  ASSERT_TRUE(core::SaveWeightEnsemble((dir_ / "shifted.hnetw").string(), shifted).ok());
+  const fs::path out = dir_ / "out";
+  std::string log;
+  ASSERT_EQ(Run(absl::StrCat("--checkpoint ", ckpt, " --baseline ", (dir_ / "base.hnetw").string(),
+                             " --baseline ", (dir_ / "shifted.hnetw").string(), " --out ",
+                             out.string(), " --quick --no_plots --sections baselines,ood"),
+                &log),
+            0)
+      << log;
+  const std::string md = ReadFile(out / "report.md");
+  EXPECT_NE(md.find("## Baseline: deep ensemble (3)\n"), std::string::npos) << md;
+  EXPECT_NE(md.find("## Baseline: deep ensemble (3, shifts 2 px)\n"), std::string::npos) << md;
+  // The OOD bar lists both, each under its own name.
+  EXPECT_NE(md.find("; deep ensemble (3, shifts 2 px) 0."), std::string::npos) << md;
+}
+
 TEST_F(HnetEvalCliTest, SameSeedGivesTheSameResults) {
   const std::string ckpt = WriteTinyCheckpoint();
   std::string log;
