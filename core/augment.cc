@@ -26,11 +26,14 @@ at::Tensor ShiftImages(const at::Tensor& images, const at::Tensor& shifts, int64
   return padded.gather(2, rows).gather(3, cols);
 }
 
+at::Tensor DrawShifts(int64_t n, int64_t max_shift, at::Generator& generator) {
+  return at::randint(-max_shift, max_shift + 1, {2, n}, generator,
+                     at::TensorOptions().dtype(at::kLong));
+}
+
 at::Tensor RandomShift(const at::Tensor& images, int64_t max_shift, at::Generator& generator) {
   if (max_shift == 0) return images;
-  at::Tensor shifts = at::randint(-max_shift, max_shift + 1, {2, images.size(0)}, generator,
-                                  at::TensorOptions().dtype(at::kLong));
-  return ShiftImages(images, shifts, max_shift);
+  return ShiftImages(images, DrawShifts(images.size(0), max_shift, generator), max_shift);
 }
 
 }  // namespace hnet::core

@@ -15,6 +15,10 @@ namespace hnet::core {
 // max_shift == 0 returns `images` and draws nothing. Requires 0 <= max_shift < min(H, W).
 at::Tensor RandomShift(const at::Tensor& images, int64_t max_shift, at::Generator& generator);
 
+// Draws n shifts for RandomShift / ShiftImages: int64 CPU [2, n], each entry uniform in
+// [-max_shift, max_shift] (dy in row 0, dx in row 1), 2 n draws from `generator`.
+at::Tensor DrawShifts(int64_t n, int64_t max_shift, at::Generator& generator);
+
 // The same translation with given shifts: `shifts` int64 [2, N] holds dy in row 0 and dx in
 // row 1, each in [-max_shift, max_shift].
 at::Tensor ShiftImages(const at::Tensor& images, const at::Tensor& shifts, int64_t max_shift);

@@ -136,9 +136,7 @@ double BaselineTrainer::Step(const at::Tensor& index, double learning_rate) {
   if (const int64_t max_shift = config_.data().max_shift(); max_shift > 0) {
     // Each network draws its own B shifts, so network i's images depend only on (seed, i).
     std::vector<at::Tensor> shifts;
-    for (at::Generator& rng : shift_rngs_) {
-      shifts.push_back(torch::randint(-max_shift, max_shift + 1, {2, b}, rng, torch::kLong));
-    }
+    for (at::Generator& rng : shift_rngs_) shifts.push_back(core::DrawShifts(b, max_shift, rng));
     x = core::ShiftImages(x, torch::cat(shifts, 1), max_shift);
   }
   x = x.view({n_, b, layout_.input_channels(), layout_.input_height(), layout_.input_width()});
