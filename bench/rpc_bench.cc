@@ -22,7 +22,7 @@
 // The process is set up as hnet-server's main() does (core::ConfigureRuntime(--threads)).
 // Prints Markdown tables to stdout; progress and server log lines go to stderr.
 //
-//   build-server/bin/rpc_bench --checkpoint runs/mnist-2000.hnet --threads 2
+//   build-server/bin/rpc_bench --checkpoint runs/mnist-2000.hnet --threads 2 [--device cuda]
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -493,6 +493,7 @@ int main(int argc, char** argv) {
   std::string model_name;
   int threads = 2;
   int workers = 2;
+  std::string device_flag = "cpu";
   std::vector<int> sizes = {1, 10, 100, 500};
   double min_time = 6.0;
   int min_rounds = 25;
@@ -512,6 +513,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "at::set_num_threads for the whole process (server side)")
       ->capture_default_str();
   app.add_option("--workers", workers, "Server executor threads")->capture_default_str();
+  app.add_option("--device", device_flag, "Where the models run: auto, cpu, cuda or cuda:N")
+      ->capture_default_str();
   app.add_option("--sizes", sizes, "SampleWeights n values")->delimiter(',')->capture_default_str();
   app.add_option("--min_time", min_time, "Seconds per SampleWeights size (all methods)")
       ->capture_default_str();
@@ -552,7 +555,8 @@ int main(int argc, char** argv) {
   hnet::core::ConfigureRuntime(threads);
 
   // Models and server.
-  hnet::server::RegistryOptions registry_options;  // CPU, warmed up.
+  hnet::server::RegistryOptions registry_options;  // Warmed up.
+  registry_options.device = Check(hnet::core::ParseDevice(device_flag), "--device");
   std::shared_ptr<hnet::server::ModelRegistry> registry;
   if (!models_dir.empty()) {
     registry = Check(hnet::server::ModelRegistry::LoadDirectory(models_dir, registry_options),

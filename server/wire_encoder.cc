@@ -80,9 +80,20 @@ struct TensorPiece {
   size_t size = 0;     // Bytes of the whole TensorProto.
 };
 
+// `tensor` in contiguous host memory. From a CUDA device the copy lands in page-locked memory of
+// LibTorch's caching host allocator (DMA at full speed, no pinning per call);
+// the block returns to that cache when gRPC releases the last slice.
+at::Tensor HostContiguous(const at::Tensor& tensor) {
+  const at::Tensor t = tensor.detach();
+  if (!t.is_cuda()) return t.to(torch::kCPU).contiguous();
+  at::Tensor host = at::empty(t.sizes(), t.options().device(torch::kCPU).pinned_memory(true));
+  host.copy_(t);
+  return host;
+}
+
 TensorPiece Prepare(const at::Tensor& tensor) {
   TensorPiece piece;
-  piece.data = tensor.detach().to(torch::kCPU).contiguous();
+  piece.data = HostContiguous(tensor);
   TORCH_CHECK(piece.data.scalar_type() == torch::kFloat32,
               "EncodeSampleResponse: expected float32, got ", piece.data.scalar_type());
   AppendTag(TensorProto::kDtypeFieldNumber, kVarint, &piece.header);

@@ -32,34 +32,13 @@ NAME=${CONFIG//_/-}
 BASE=runs/repro/baseline-20.hnetw
 [ "$CONFIG" = mnist ] || BASE=runs/repro/$NAME-baseline-20.hnetw
 
-prefix=/opt/hnet-deps
-mkdir -p $prefix
-for f in "$DEBS"/*.deb; do dpkg -x "$f" $prefix; done
-export LD_LIBRARY_PATH=$prefix/usr/lib/x86_64-linux-gnu
-export PATH=$prefix/usr/bin:$PATH
-tp=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
-tdir=$(python3 -c 'import torch,os;print(os.path.dirname(torch.__file__))')
-export LD_LIBRARY_PATH=$tdir/lib:$LD_LIBRARY_PATH
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee -a "$O/run.log"
-python3 -c 'import torch;print("torch",torch.__version__,"cuda",torch.version.cuda)' | tee -a "$O/run.log"
+source deploy/gpu/env.sh
 
 if has build; then
-  say "configure"
-  # -I: pip's torch/include ships its own google/protobuf and fmt headers, which must not
-  # shadow the Debian ones (-I is searched before the -isystem of imported targets).
-  # -lprotobuf last: torch's CMake config can define protobuf::libprotobuf as an empty target;
-  # proto/CMakeLists.txt links ${Protobuf_LIBRARIES} as well, the flag is a second guard.
-  cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DHNET_BUILD_SERVER=OFF \
-    -DCMAKE_CXX_FLAGS="-I$prefix/usr/include" \
-    -DCMAKE_CXX_STANDARD_LIBRARIES="-L$prefix/usr/lib/x86_64-linux-gnu -lprotobuf" \
-    -DCMAKE_PREFIX_PATH="$tp;$prefix/usr" -DProtobuf_PROTOC_EXECUTABLE=$prefix/usr/bin/protoc \
-    -DTORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}" >"$L/configure.log" 2>&1 ||
-    { tail -40 "$L/configure.log"; exit 1; }
   say "build"
   targets="hnet-eval"
   has train && targets="hnet-train hnet-baseline hnet-eval"
-  cmake --build build-gpu -j"$(nproc)" --target $targets >"$L/build.log" 2>&1 ||
-    { grep -m12 -A6 "error" "$L/build.log"; exit 1; }
+  gpu_build build-gpu "$targets" -DHNET_BUILD_SERVER=OFF || exit 1
   say "built"
 fi
 
