@@ -1,8 +1,10 @@
 #include "client/idx.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "client/file_io.h"
 
 namespace hnet::client {
@@ -36,9 +38,11 @@ absl::StatusOr<Tensor> DecodeIdx(absl::string_view bytes) {
     tensor.shape.push_back(dim);
   }
   const size_t element = ElementSize(tensor.dtype);
-  const uint64_t expected = static_cast<uint64_t>(NumElements(tensor)) * element;
-  if (bytes.size() - header != expected) {
-    return Bad(absl::StrCat("expected ", expected, " data bytes, found ", bytes.size() - header));
+  const std::optional<uint64_t> expected = ByteCount(tensor.shape, element);
+  if (!expected || bytes.size() - header != *expected) {
+    return Bad(absl::StrCat("shape [", absl::StrJoin(tensor.shape, ", "), "] needs ",
+                            expected ? absl::StrCat(*expected) : "more than 2^64", " data bytes, found ",
+                            bytes.size() - header));
   }
   tensor.bytes = std::string(bytes.substr(header));
   // Big-endian elements -> little-endian.

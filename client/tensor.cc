@@ -1,5 +1,8 @@
 #include "client/tensor.h"
 
+#include <limits>
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -28,8 +31,24 @@ absl::string_view DTypeName(DType dtype) {
 }
 
 int64_t NumElements(const Tensor& tensor) {
+  for (int64_t d : tensor.shape) {
+    if (d <= 0) return 0;
+  }
   int64_t n = 1;
-  for (int64_t d : tensor.shape) n *= d < 0 ? 0 : d;
+  for (int64_t d : tensor.shape) {
+    if (__builtin_mul_overflow(n, d, &n)) return std::numeric_limits<int64_t>::max();
+  }
+  return n;
+}
+
+std::optional<uint64_t> ByteCount(absl::Span<const int64_t> shape, size_t element_size) {
+  uint64_t n = element_size;
+  for (int64_t d : shape) {
+    if (d < 0) return std::nullopt;
+  }
+  for (int64_t d : shape) {
+    if (__builtin_mul_overflow(n, static_cast<uint64_t>(d), &n)) return std::nullopt;
+  }
   return n;
 }
 
@@ -49,12 +68,17 @@ absl::Status ValidateTensor(const Tensor& tensor, absl::string_view field) {
           field, ": negative dimension in shape [", absl::StrJoin(tensor.shape, ", "), "]"));
     }
   }
-  const uint64_t expected = static_cast<uint64_t>(NumElements(tensor)) * element;
-  if (tensor.bytes.size() != expected) {
+  const std::optional<uint64_t> expected = ByteCount(tensor.shape, element);
+  if (!expected) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": shape [", absl::StrJoin(tensor.shape, ", "), "] of ", DTypeName(tensor.dtype),
+        " is too large (its byte count overflows 64 bits)"));
+  }
+  if (tensor.bytes.size() != *expected) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, ": ", tensor.bytes.size(), " bytes, but shape [",
         absl::StrJoin(tensor.shape, ", "), "] of ", DTypeName(tensor.dtype), " needs ",
-        expected));
+        *expected));
   }
   return absl::OkStatus();
 }

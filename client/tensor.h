@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,8 +43,13 @@ size_t ElementSize(DType dtype);
 // "float32", "float64", "int64", "uint8", "int32" or "unspecified".
 absl::string_view DTypeName(DType dtype);
 
-// Product of the shape (1 for a scalar, i.e. an empty shape). Negative dimensions count as 0.
+// Product of the shape (1 for a scalar, i.e. an empty shape). Negative dimensions count as 0;
+// a product past INT64_MAX saturates there (ValidateTensor rejects such shapes).
 int64_t NumElements(const Tensor& tensor);
+
+// Bytes that `shape` of `element_size`-byte elements takes; nullopt when a dimension is
+// negative or the count overflows 64 bits.
+std::optional<uint64_t> ByteCount(absl::Span<const int64_t> shape, size_t element_size);
 
 // True when the tensor carries no value at all (dtype unspecified, no shape, no bytes): the
 // "not set" state of optional tensor fields.

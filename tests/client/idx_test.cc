@@ -22,6 +22,15 @@ TEST(IdxTest, DecodesUint8Images) {
   EXPECT_EQ((*ToVector<uint8_t>(*t))[5], 255);
 }
 
+TEST(IdxTest, RejectsAShapeWhoseSizeOverflows) {
+  // 2^32-1 cubed times 2^32-1 elements of float32: more than 2^64 bytes, and no data at all.
+  const absl::StatusOr<Tensor> t =
+      DecodeIdx(Header(0x0D, {0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}));
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(t.status().message().find("more than 2^64"), std::string::npos) << t.status();
+}
+
 TEST(IdxTest, ConvertsBigEndianInt32AndFloat32) {
   absl::StatusOr<Tensor> ints = DecodeIdx(Header(0x0C, {1}) + std::string("\x00\x01\x02\x03", 4));
   ASSERT_TRUE(ints.ok()) << ints.status();
@@ -33,7 +42,7 @@ TEST(IdxTest, ConvertsBigEndianInt32AndFloat32) {
 
 TEST(IdxTest, RejectsMalformedFiles) {
   EXPECT_EQ(DecodeIdx("\x1f\x8b\x08\x00").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(DecodeIdx(Header(0x08, {3}) + "ab").status().message().find("expected 3"),
+  EXPECT_NE(DecodeIdx(Header(0x08, {3}) + "ab").status().message().find("needs 3 data bytes, found 2"),
             std::string::npos);
   EXPECT_NE(DecodeIdx(Header(0x09, {1}) + "a").status().message().find("0x9"),
             std::string::npos);

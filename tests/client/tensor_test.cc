@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <optional>
+
 namespace hnet::client {
 namespace {
 
@@ -69,6 +72,23 @@ TEST(TensorTest, RowSelectsAlongFirstDimension) {
   EXPECT_EQ(row->shape, (std::vector<int64_t>{2}));
   EXPECT_EQ(*ToVector<int64_t>(*row), (std::vector<int64_t>{5, 6}));
   EXPECT_EQ(Row(t, 3).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(TensorTest, ShapeWhoseByteCountOverflowsIsInvalid) {
+  Tensor t;
+  t.dtype = DType::kFloat32;
+  t.shape = {int64_t{1} << 32, int64_t{1} << 30};  // 2^62 elements, 2^64 bytes.
+  const absl::Status s = ValidateTensor(t, "z");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("too large"), std::string::npos) << s;
+  t.dtype = DType::kFloat64;
+  t.shape = {int64_t{1} << 61};
+  EXPECT_EQ(ValidateTensor(t, "z").code(), absl::StatusCode::kInvalidArgument);
+  t.shape = {int64_t{1} << 40, int64_t{1} << 40};
+  EXPECT_EQ(NumElements(t), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(ByteCount({3, 5}, 4), 60u);
+  EXPECT_EQ(ByteCount({3, -1}, 4), std::nullopt);
+  EXPECT_EQ(ByteCount({int64_t{1} << 62, 4}, 1), std::nullopt);
 }
 
 TEST(TensorTest, DTypeNamesAndSizes) {
