@@ -6,6 +6,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/container.h"
 #include "core/torch_status.h"
 
@@ -76,14 +77,19 @@ absl::StatusOr<at::Tensor> TensorFromProto(const hnet::v1::TensorProto& proto) {
   }
   if (info == nullptr) return absl::DataLossError("tensor: unknown dtype");
   std::vector<int64_t> shape(proto.shape().begin(), proto.shape().end());
-  uint64_t count = 1;
+  uint64_t bytes = info->bytes;
   for (int64_t s : shape) {
     if (s < 0) return absl::DataLossError("tensor: negative dimension");
-    count *= static_cast<uint64_t>(s);
   }
-  if (count * info->bytes != proto.data().size()) {
-    return absl::DataLossError(absl::StrCat("tensor: shape needs ", count * info->bytes,
-                                            " bytes, data has ", proto.data().size()));
+  for (int64_t s : shape) {
+    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(s), &bytes)) {
+      return absl::DataLossError(absl::StrCat("tensor: shape [", absl::StrJoin(shape, ", "),
+                                              "] is too large (its byte count overflows 64 bits)"));
+    }
+  }
+  if (bytes != proto.data().size()) {
+    return absl::DataLossError(absl::StrCat("tensor: shape needs ", bytes, " bytes, data has ",
+                                            proto.data().size()));
   }
   at::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(info->torch));
   if (!proto.data().empty()) std::memcpy(t.data_ptr(), proto.data().data(), proto.data().size());

@@ -92,10 +92,16 @@ WeightBatch HyperNetworkImpl::forward(const at::Tensor& z) {
 }
 
 at::Tensor HyperNetworkImpl::SampleZ(int64_t n, at::Generator generator) const {
-  at::Tensor z = torch::empty({n, config_.z_dim()}, torch::kFloat32);
   if (config_.z_distribution() == hnet::v1::HyperNetConfig::NORMAL) {
-    return z.normal_(0.0, 1.0, generator);
+    // LibTorch's CPU normal_ transforms blocks of 16 values and redraws the last 16 of a
+    // length that is not a multiple of 16; drawing whole blocks keeps row i of n the same for
+    // every n (bit for bit, as for uniform_).
+    const int64_t count = n * config_.z_dim();
+    at::Tensor flat = torch::empty({(count + 15) / 16 * 16}, torch::kFloat32);
+    flat.normal_(0.0, 1.0, generator);
+    return flat.slice(0, 0, count).view({n, config_.z_dim()});
   }
+  at::Tensor z = torch::empty({n, config_.z_dim()}, torch::kFloat32);
   return z.uniform_(-1.0, 1.0, generator);
 }
 

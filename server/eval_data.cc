@@ -13,7 +13,8 @@ absl::StatusOr<core::Split> EvaluationData::TestSplit(hnet::v1::DataConfig::Data
   std::lock_guard<std::mutex> lock(mu_);
   const int key = static_cast<int>(dataset);
   if (auto it = loaded_.find(key); it != loaded_.end()) return it->second;
-  auto data = core::LoadMnist(data_dir_, core::KindOf(dataset));
+  // The test files only: a directory without the training files still serves.
+  auto data = core::LoadTestSplit(data_dir_, core::KindOf(dataset));
   if (!data.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("no inputs were sent and the server's evaluation split is unavailable (",
@@ -21,8 +22,8 @@ absl::StatusOr<core::Split> EvaluationData::TestSplit(hnet::v1::DataConfig::Data
                      "); send inputs and labels, or start the server with "
                      "--data_dir pointing at the datasets"));
   }
-  loaded_.emplace(key, data->test);
-  return data->test;
+  loaded_.emplace(key, *data);
+  return *std::move(data);
 }
 
 }  // namespace hnet::server

@@ -64,11 +64,13 @@ absl::StatusOr<NoiseSpec> ParseNoise(const hnet::v1::NoiseSource& noise, absl::s
         return FieldError(z_field, absl::StrCat("expected float32 [n, ", z_dim, "], got ",
                                                 DescribeTensor(proto)));
       }
-      auto z = Decode(proto, z_field);
-      if (!z.ok()) return z.status();
-      if (absl::Status s = CheckCount(z->size(0), absl::StrCat(z_field, " rows"), limit); !s.ok()) {
+      // The row count first: a z past the limit is never copied or scanned.
+      if (absl::Status s = CheckCount(proto.shape(0), absl::StrCat(z_field, " rows"), limit);
+          !s.ok()) {
         return s;
       }
+      auto z = Decode(proto, z_field);
+      if (!z.ok()) return z.status();
       if (!AllFinite(*z)) return FieldError(z_field, "values must be finite");
       spec.z = *z;
       spec.count = z->size(0);

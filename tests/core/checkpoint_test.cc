@@ -128,6 +128,13 @@ TEST(TensorProto, RoundTripsDtypesAndRejectsBadSizes) {
   hnet::v1::TensorProto proto = TensorToProto(torch::rand({2, 2}));
   proto.add_shape(3);
   EXPECT_EQ(TensorFromProto(proto).status().code(), absl::StatusCode::kDataLoss);
+  // 2^62 x 4 float32 elements wrap to 0 bytes in 64 bits; with no data they must not pass.
+  hnet::v1::TensorProto wraps = TensorToProto(torch::rand({1, 4}));
+  wraps.set_shape(0, int64_t{1} << 62);
+  wraps.clear_data();
+  const absl::Status s = TensorFromProto(wraps).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("too large"), std::string::npos) << s;
 }
 
 }  // namespace

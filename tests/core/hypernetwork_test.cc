@@ -64,5 +64,20 @@ TEST(HyperNetwork, EvalModeIsDeterministicPerZ) {
   EXPECT_TRUE(torch::allclose(all[1][1], one[1][0], 1e-5, 1e-6));
 }
 
+TEST(HyperNetwork, SampledRowsDoNotDependOnHowManyAreDrawn) {
+  auto config = testing::MnistConfig();
+  for (auto distribution : {hnet::v1::HyperNetConfig::NORMAL, hnet::v1::HyperNetConfig::UNIFORM}) {
+    config.mutable_hypernet()->set_z_distribution(distribution);
+    config.mutable_hypernet()->set_z_dim(7);  // 7 * n is rarely a multiple of 16.
+    HyperNetwork model(testing::MnistLayout(), config.hypernet());
+    const at::Tensor many = model->SampleZ(10, MakeGenerator(11));
+    ASSERT_EQ(many.sizes(), (std::vector<int64_t>{10, 7}));
+    for (int64_t n : {1, 2, 3, 9}) {
+      const at::Tensor few = model->SampleZ(n, MakeGenerator(11));
+      EXPECT_TRUE(torch::equal(few, many.narrow(0, 0, n))) << "n = " << n << ", " << distribution;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace hnet::core

@@ -81,6 +81,10 @@ TEST_F(BadRequestTest, EveryBadInputIsRefusedAndTheServerKeepsServing) {
   };
   auto corrupt_z = with_z(torch::zeros({2, 8}));
   corrupt_z.mutable_noise()->mutable_z()->mutable_data()->resize(5);
+  // 2^62 rows and no data: a byte count that wraps to 0 in 64 bits must not pass.
+  auto huge_z = with_z(torch::zeros({1, 8}));
+  huge_z.mutable_noise()->mutable_z()->set_shape(0, int64_t{1} << 62);
+  huge_z.mutable_noise()->mutable_z()->clear_data();
   auto no_noise = Sample("tiny", 2);
   no_noise.clear_noise();
   auto bad_gauge = Sample("tiny", 2);
@@ -126,6 +130,8 @@ TEST_F(BadRequestTest, EveryBadInputIsRefusedAndTheServerKeepsServing) {
        "noise.z: values must be finite"},
       {"too many z rows", Of(with_z(torch::zeros({51, 8}))), StatusCode::RESOURCE_EXHAUSTED,
        "--max_networks"},
+      {"z rows past every limit", Of(huge_z), StatusCode::RESOURCE_EXHAUSTED,
+       "noise.z rows = 4611686018427387904"},
       {"permutation without scale", Of(bad_gauge), StatusCode::INVALID_ARGUMENT,
        "permutation_gauge: requires gauge_fixed"},
       {"inputs dtype", Of(Classify(torch::zeros({2, 28, 28}, torch::kInt64), 3)),
