@@ -171,8 +171,7 @@ void ClassifyBatcher::RunBatch(const std::vector<Pending>& entries) {
   const std::string key = first.noise.seed.has_value() ? BatchKey(first) : "";
   if (!key.empty()) weights = cache_->Get(key);
   if (weights == nullptr) {
-    const Cancellation* cancellation = entries.size() == 1 ? first.cancellation.get() : nullptr;
-    auto generated = GenerateWeights(model, first.noise.Resolve(model), {}, cancellation);
+    auto generated = GenerateWeights(model, first.noise.Resolve(model), {}, all_cancelled);
     if (!generated.ok()) return fail(generated.status());
     if (metrics_ != nullptr) metrics_->RecordNetworksGenerated(model.name, first.noise.count);
     weights = std::make_shared<const core::WeightBatch>(*std::move(generated));

@@ -18,13 +18,20 @@ at::Tensor SeedNoise(const LoadedModel& model, uint64_t seed, int64_t n) {
 absl::StatusOr<core::WeightBatch> GenerateWeights(const LoadedModel& model, const at::Tensor& z,
                                                   const GaugeOptions& gauge,
                                                   const Cancellation* cancellation) {
+  if (cancellation == nullptr) return GenerateWeights(model, z, gauge, std::function<bool()>());
+  return GenerateWeights(model, z, gauge, [cancellation] { return cancellation->cancelled(); });
+}
+
+absl::StatusOr<core::WeightBatch> GenerateWeights(const LoadedModel& model, const at::Tensor& z,
+                                                  const GaugeOptions& gauge,
+                                                  const std::function<bool()>& cancelled) {
   return core::TorchCall("generating weights", [&]() -> absl::StatusOr<core::WeightBatch> {
     torch::NoGradGuard no_grad;
     const int64_t n = z.size(0);
     const core::TargetLayout& layout = model.layout;
     std::vector<std::vector<at::Tensor>> chunks(layout.num_layers());
     for (int64_t begin = 0; begin < n; begin += kGenerationChunk) {
-      if (cancellation != nullptr && cancellation->cancelled()) {
+      if (cancelled && cancelled()) {
         return absl::CancelledError("cancelled while generating weights");
       }
       const int64_t end = std::min(n, begin + kGenerationChunk);

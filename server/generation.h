@@ -6,6 +6,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 
 #include "absl/status/statusor.h"
 #include "core/target_forward.h"
@@ -35,6 +36,12 @@ struct GaugeOptions {
 absl::StatusOr<core::WeightBatch> GenerateWeights(const LoadedModel& model, const at::Tensor& z,
                                                   const GaugeOptions& gauge = {},
                                                   const Cancellation* cancellation = nullptr);
+
+// As above, stopping with CANCELLED when `cancelled()` returns true between passes (e.g. once
+// every request of a batch is cancelled). `cancelled` may be empty.
+absl::StatusOr<core::WeightBatch> GenerateWeights(const LoadedModel& model, const at::Tensor& z,
+                                                  const GaugeOptions& gauge,
+                                                  const std::function<bool()>& cancelled);
 
 // Weights of network i of `batch` as per-network tensors [F_l, S_l] (views).
 core::WeightBatch SelectNetwork(const core::WeightBatch& batch, int64_t i);

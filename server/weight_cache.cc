@@ -25,6 +25,9 @@ void WeightCache::Put(const std::string& key, std::shared_ptr<const core::Weight
   const int64_t bytes = Bytes(*weights);
   if (bytes > capacity_bytes_) return;
   std::lock_guard<std::mutex> lock(mu_);
+  for (const std::string& prefix : retired_) {
+    if (key.compare(0, prefix.size(), prefix) == 0) return;
+  }
   if (auto it = index_.find(key); it != index_.end()) {
     bytes_ -= Bytes(*it->second->second);
     lru_.erase(it->second);
@@ -42,6 +45,8 @@ void WeightCache::Put(const std::string& key, std::shared_ptr<const core::Weight
 
 void WeightCache::EraseByPrefix(const std::string& prefix) {
   std::lock_guard<std::mutex> lock(mu_);
+  retired_.push_back(prefix);
+  if (retired_.size() > kMaxRetired) retired_.pop_front();
   for (auto it = lru_.begin(); it != lru_.end();) {
     if (it->first.compare(0, prefix.size(), prefix) == 0) {
       bytes_ -= Bytes(*it->second);

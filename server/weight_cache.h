@@ -6,6 +6,7 @@
 #define HNET_SERVER_WEIGHT_CACHE_H_
 
 #include <cstdint>
+#include <deque>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -26,11 +27,15 @@ class WeightCache {
   std::shared_ptr<const core::WeightBatch> Get(const std::string& key);
 
   // Stores `weights` under `key`, evicting least recently used entries to fit; batches
-  // larger than the capacity are not stored.
+  // larger than the capacity, and keys under a prefix erased before, are not stored.
   void Put(const std::string& key, std::shared_ptr<const core::WeightBatch> weights);
 
-  // Drops every entry whose key starts with `prefix` (e.g. ModelKey of an unloaded model).
+  // Drops every entry whose key starts with `prefix` (e.g. ModelKey of an unloaded model) and
+  // refuses later Puts under it (weights of that model still being generated); the latest
+  // kMaxRetired prefixes are remembered.
   void EraseByPrefix(const std::string& prefix);
+
+  static constexpr size_t kMaxRetired = 1024;
 
   int64_t size_bytes() const;
   int64_t entries() const;
@@ -42,6 +47,7 @@ class WeightCache {
   std::list<Entry> lru_;  // Most recently used first.
   std::unordered_map<std::string, std::list<Entry>::iterator> index_;
   int64_t bytes_ = 0;
+  std::deque<std::string> retired_;  // Prefixes erased, oldest first.
 };
 
 }  // namespace hnet::server

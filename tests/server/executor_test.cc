@@ -148,5 +148,19 @@ TEST(WeightCacheTest, EvictsTheLeastRecentlyUsedBatch) {
   EXPECT_EQ(cache.size_bytes(), 800);
 }
 
+TEST(WeightCacheTest, ErasedPrefixesTakeNoLaterEntries) {
+  auto batch = std::make_shared<const core::WeightBatch>(
+      core::WeightBatch{torch::zeros({10}, torch::kFloat32)});
+  WeightCache cache(1000);
+  cache.Put("model@1|seed 1", batch);
+  cache.Put("model@2|seed 1", batch);
+  cache.EraseByPrefix("model@1|");  // Unloaded while a generation for it is still running:
+  cache.Put("model@1|seed 2", batch);  // its Put is dropped, not kept until evicted.
+  EXPECT_EQ(cache.Get("model@1|seed 1"), nullptr);
+  EXPECT_EQ(cache.Get("model@1|seed 2"), nullptr);
+  EXPECT_NE(cache.Get("model@2|seed 1"), nullptr);
+  EXPECT_EQ(cache.entries(), 1);
+}
+
 }  // namespace
 }  // namespace hnet::server
