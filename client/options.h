@@ -23,6 +23,9 @@ struct TlsOptions {
   std::string root_certificates_pem;
   std::string certificate_chain_pem;
   std::string private_key_pem;
+  // Host name the server certificates must be valid for; empty: the host of addresses[0]. With
+  // several addresses every server presents a certificate for this one name.
+  std::string server_name;
 };
 
 struct ClientOptions {

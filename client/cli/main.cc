@@ -1,14 +1,41 @@
 // hnet: command-line client of hnet-server (info, sample, classify, path).
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
+#include <string>
 
+#include "absl/strings/str_split.h"
 #include "client/cli/commands.h"
 #include "client/cli/security.h"
 #include "client/client.h"
 
 namespace {
+
+// A number above 0 that is neither infinite nor NaN.
+const CLI::Validator kPositiveFinite(
+    [](std::string& value) -> std::string {
+      double v = 0;
+      if (!CLI::detail::lexical_cast(value, v) || !std::isfinite(v) || v <= 0) {
+        return "must be a positive, finite number of seconds, got " + value;
+      }
+      return "";
+    },
+    "POSITIVE FINITE");
+
+// An integer >= `min`.
+CLI::Validator IntAtLeast(long long min) {
+  return CLI::Validator(
+      [min](std::string& value) -> std::string {
+        long long v = 0;
+        if (!CLI::detail::lexical_cast(value, v) || v < min) {
+          return "must be an integer >= " + std::to_string(min) + ", got " + value;
+        }
+        return "";
+      },
+      "INT >= " + std::to_string(min));
+}
 
 int Fail(const absl::Status& status) {
   std::cerr << "hnet: " << status << "\n";
@@ -35,9 +62,16 @@ int main(int argc, char** argv) {
   app.add_option("--model_version", model_version,
                  "Model version to use (default 0: the latest the server has loaded)");
   app.add_option("--deadline", deadline_s, "Seconds per call, retries included")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(kPositiveFinite);
   app.add_option("--max_attempts", max_attempts, "Attempts when the server is unavailable")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(IntAtLeast(1));
+  double max_message_mb = 64;
+  app.add_option("--max_message_mb", max_message_mb,
+                 "Largest message sent or received, MiB (raise it with the server's for large -n)")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0 / (1 << 20), 2047.0));
   hnet::cli::SecurityArgs security;
   app.add_option("--tls_ca", security.tls_ca, "PEM CA certificates that verify the server (TLS)");
   app.add_option("--tls_cert", security.tls_cert, "PEM client certificate chain (mutual TLS)");
@@ -45,6 +79,8 @@ int main(int argc, char** argv) {
   app.add_option("--token_file", security.token_file,
                  "File holding the server's bearer token (default $HNET_TOKEN_FILE)")
       ->envname("HNET_TOKEN_FILE");
+  app.add_option("--tls_server_name", security.tls_server_name,
+                 "Host name the server certificates must hold (default: the first --server host)");
 
   CLI::App* info = app.add_subcommand("info", "Print the model (or every model) description");
 
@@ -71,8 +107,10 @@ int main(int argc, char** argv) {
   classify->add_option("--seed", classify_args.seed, "Noise seed")->capture_default_str();
   classify->add_option("--rule", classify_args.rule, "mean, vote or confident")
       ->capture_default_str();
-  classify->add_option("--limit", classify_args.limit, "Use the first N inputs (0: all)");
+  classify->add_option("--limit", classify_args.limit, "Use the first N inputs (0: all)")
+      ->check(IntAtLeast(0));
   classify->add_option("--batch", classify_args.batch, "Inputs per request")
+      ->check(IntAtLeast(1))
       ->capture_default_str();
   classify->add_option("--show", classify_args.show, "Predictions to print")
       ->capture_default_str();
@@ -89,7 +127,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   path->add_option("--images", path_args.images, "IDX(.gz) inputs (default: server's split)");
   path->add_option("--labels", path_args.labels, "IDX(.gz) labels of --images");
-  path->add_option("--limit", path_args.limit, "Use the first N inputs (0: all)");
+  path->add_option("--limit", path_args.limit, "Use the first N inputs (0: all)")
+      ->check(IntAtLeast(0));
   path->add_option("--csv", path_args.csv, "Write t,direct_accuracy,interpolated_accuracy");
   CLI11_PARSE(app, argc, argv);
   sample_args.model_version = model_version;
@@ -98,10 +137,12 @@ int main(int argc, char** argv) {
 
   hnet::client::ClientOptions options;
   options.addresses = servers;
-  if (options.addresses.empty()) {
-    options.addresses = {env_server != nullptr && *env_server ? env_server : "localhost:50051"};
+  if (options.addresses.empty() && env_server != nullptr && *env_server) {
+    options.addresses = absl::StrSplit(env_server, ',', absl::SkipWhitespace());
   }
+  if (options.addresses.empty()) options.addresses = {"localhost:50051"};
   options.deadline = absl::Seconds(deadline_s);
+  options.max_message_bytes = static_cast<int64_t>(max_message_mb * (1 << 20));
   options.max_attempts = max_attempts;
   if (absl::Status s = hnet::cli::ApplySecurityArgs(security, &options); !s.ok()) return Fail(s);
   absl::StatusOr<std::unique_ptr<hnet::client::Client>> client =

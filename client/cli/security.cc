@@ -12,6 +12,9 @@ absl::StatusOr<std::string> ReadFlagFile(const std::string& path, absl::string_v
   if (!bytes.ok()) {
     return absl::Status(bytes.status().code(), absl::StrCat(flag, ": ", bytes.status().message()));
   }
+  if (bytes->empty()) {  // An empty PEM would quietly mean "system roots" or "no client cert".
+    return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, ": the file is empty"));
+  }
   return bytes;
 }
 
@@ -24,6 +27,10 @@ absl::Status ApplySecurityArgs(const SecurityArgs& args, client::ClientOptions* 
   }
   client::TlsOptions tls;
   tls.enabled = !args.tls_ca.empty() || !args.tls_cert.empty();
+  if (!args.tls_server_name.empty() && !tls.enabled) {
+    return absl::InvalidArgumentError("--tls_server_name needs --tls_ca or --tls_cert");
+  }
+  tls.server_name = args.tls_server_name;
   if (!args.tls_ca.empty()) {
     absl::StatusOr<std::string> pem = ReadFlagFile(args.tls_ca, "--tls_ca");
     if (!pem.ok()) return pem.status();

@@ -15,6 +15,7 @@ struct SecurityArgs {
   std::string tls_cert;    // --tls_cert: PEM client certificate chain (mutual TLS).
   std::string tls_key;     // --tls_key: PEM private key of tls_cert.
   std::string token_file;  // --token_file (or $HNET_TOKEN_FILE): one bearer token.
+  std::string tls_server_name;  // --tls_server_name: name the certificates must hold.
 };
 
 // Fills options->tls (enabled when any tls_* path is set; system roots without tls_ca) and

@@ -20,6 +20,16 @@ struct Resolved {
   std::string v6;  // "[x::y]:port"
 };
 
+// The host of "host:port" or "[v6]:port", brackets removed (the whole string without a port).
+std::string HostOf(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  std::string host = colon == std::string::npos ? address : address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
 absl::StatusOr<Resolved> Resolve(const std::string& address, size_t index) {
   const std::string field = absl::StrCat("ClientOptions.addresses[", index, "]");
   const size_t colon = address.rfind(':');
@@ -29,10 +39,7 @@ absl::StatusOr<Resolved> Resolve(const std::string& address, size_t index) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, ": '", address, "' is not host:port (several addresses need that form)"));
   }
-  std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
+  const std::string host = HostOf(address);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -94,6 +101,13 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const ClientOptions& 
   args.SetLoadBalancingPolicyName("round_robin");
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (options.tls.enabled) {
+    // Several addresses make an "ipv4:a,b" target, which is no host name to check the
+    // certificates against: name one.
+    if (!options.tls.server_name.empty()) {
+      args.SetSslTargetNameOverride(options.tls.server_name);
+    } else if (options.addresses.size() > 1) {
+      args.SetSslTargetNameOverride(HostOf(options.addresses[0]));
+    }
     grpc::SslCredentialsOptions ssl;
     ssl.pem_root_certs = options.tls.root_certificates_pem;
     ssl.pem_cert_chain = options.tls.certificate_chain_pem;

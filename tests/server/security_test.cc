@@ -355,6 +355,27 @@ TEST_F(SecurityTest, TlsWithoutClientCaNeedsNoClientCertificate) {
   EXPECT_FALSE((*plaintext)->ListModels().ok());
 }
 
+TEST_F(SecurityTest, TlsOverSeveralAddressesChecksTheFirstHostsName) {
+  options_.tls.cert_chain_pem = certs_.server_cert;
+  options_.tls.private_key_pem = certs_.server_key;
+  StartServer();
+  client::ClientOptions options;
+  const std::string address = absl::StrCat("localhost:", server_->port());
+  options.addresses = {address, address};  // Round-robin over an "ipv4:a,b" target.
+  options.max_attempts = 1;
+  options.deadline = absl::Seconds(20);
+  options.tls.enabled = true;
+  options.tls.root_certificates_pem = certs_.ca;
+  auto balanced = client::Client::Connect(options);
+  ASSERT_TRUE(balanced.ok()) << balanced.status();
+  EXPECT_TRUE((*balanced)->ListModels().ok());
+  // A name the certificate does not hold is refused, named or not.
+  options.tls.server_name = "not-the-server.example";
+  auto wrong = client::Client::Connect(options);
+  ASSERT_TRUE(wrong.ok()) << wrong.status();
+  EXPECT_EQ((*wrong)->ListModels().status().code(), absl::StatusCode::kUnavailable);
+}
+
 TEST_F(SecurityTest, BadTlsMaterialIsRefusedNamingTheFlag) {
   ServerTlsOptions tls;
   tls.cert_chain_pem = certs_.server_cert;
