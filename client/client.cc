@@ -21,7 +21,8 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-// Async tasks call back into this client: let them finish while it is whole.
+// Async tasks call back into this client: let them finish (each by the deadline that started
+// when it was scheduled) while it is whole.
 Client::~Client() { impl_->pool().Join(); }
 
 const ClientOptions& Client::options() const { return impl_->options(); }
@@ -53,22 +54,48 @@ absl::StatusOr<ModelInfo> Client::GetModelInfo(absl::string_view model, int64_t 
 
 absl::StatusOr<SampleResult> Client::SampleWeights(absl::string_view model,
                                                    const SampleOptions& options) const {
+  return impl_->Sample(model, options, absl::Now() + impl_->options().deadline);
+}
+
+absl::StatusOr<SampleResult> Client::Impl::Sample(absl::string_view model,
+                                                  const SampleOptions& options,
+                                                  absl::Time deadline) const {
   if (absl::Status s = ValidateSampleOptions(options); !s.ok()) return s;
   hnet::v1::SampleWeightsResponse response;
-  absl::Status s = impl_->Unary(&HyperNet::Stub::SampleWeights,
-                                internal::MakeSampleRequest(model, options), &response);
+  absl::Status s = Unary(&HyperNet::Stub::SampleWeights,
+                         internal::MakeSampleRequest(model, options), &response, deadline);
   if (!s.ok()) return s;
-  return internal::FromProto(std::move(response));
+  absl::StatusOr<SampleResult> result = internal::FromProto(std::move(response));
+  if (!result.ok()) return result;
+  const int64_t n = options.noise.z.has_value() ? options.noise.z->shape[0] : options.n;
+  if (s = internal::CheckSampleResult(*result, n, options.return_z); !s.ok()) return s;
+  return result;
 }
 
 absl::StatusOr<ClassifyResult> Client::Classify(absl::string_view model, const Tensor& inputs,
                                                 const ClassifyOptions& options) const {
+  return impl_->Classify(model, inputs, options, absl::Now() + impl_->options().deadline);
+}
+
+absl::StatusOr<ClassifyResult> Client::Impl::Classify(absl::string_view model,
+                                                      const Tensor& inputs,
+                                                      const ClassifyOptions& options,
+                                                      absl::Time deadline) const {
   if (absl::Status s = ValidateClassifyOptions(inputs, options); !s.ok()) return s;
   hnet::v1::ClassifyResponse response;
-  absl::Status s = impl_->Unary(&HyperNet::Stub::Classify,
-                                internal::MakeClassifyRequest(model, inputs, options), &response);
+  absl::Status s = Unary(&HyperNet::Stub::Classify,
+                         internal::MakeClassifyRequest(model, inputs, options), &response,
+                         deadline);
   if (!s.ok()) return s;
-  return internal::FromProto(std::move(response));
+  absl::StatusOr<ClassifyResult> result = internal::FromProto(std::move(response));
+  if (!result.ok()) return result;
+  const int64_t k =
+      options.noise.z.has_value() ? options.noise.z->shape[0] : options.ensemble_size;
+  if (s = internal::CheckClassifyResult(*result, inputs.shape[0], k, options.return_members);
+      !s.ok()) {
+    return s;
+  }
+  return result;
 }
 
 absl::StatusOr<PathResult> Client::InterpolatePath(absl::string_view model,

@@ -16,7 +16,8 @@
 // Thread safety: a Client may be shared by any number of threads; all methods are const in
 // effect and may run concurrently. *Async methods run on the client's own worker threads;
 // destroying the Client waits for async calls already scheduled (each bounded by the
-// deadline), so do not destroy it from one of its callbacks.
+// deadline, which starts when the call is made), so do not destroy it from one of its
+// callbacks.
 #ifndef HNET_CLIENT_CLIENT_H_
 #define HNET_CLIENT_CLIENT_H_
 

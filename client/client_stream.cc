@@ -50,9 +50,11 @@ absl::StatusOr<std::vector<GeneratedNetwork>> Client::StreamWeights(
 
 std::future<absl::StatusOr<SampleResult>> Client::SampleWeightsAsync(
     std::string model, SampleOptions options) const {
+  const absl::Time deadline = absl::Now() + impl_->options().deadline;
   auto task = std::make_shared<std::packaged_task<absl::StatusOr<SampleResult>()>>(
-      [this, model = std::move(model), options = std::move(options)] {
-        return SampleWeights(model, options);
+      [this, deadline, model = std::move(model),
+       options = std::move(options)]() -> absl::StatusOr<SampleResult> {
+        return impl_->Sample(model, options, deadline);
       });
   std::future<absl::StatusOr<SampleResult>> result = task->get_future();
   impl_->pool().Schedule([task] { (*task)(); });
@@ -61,9 +63,12 @@ std::future<absl::StatusOr<SampleResult>> Client::SampleWeightsAsync(
 
 std::future<absl::StatusOr<ClassifyResult>> Client::ClassifyAsync(
     std::string model, Tensor inputs, ClassifyOptions options) const {
+  const absl::Time deadline = absl::Now() + impl_->options().deadline;
   auto task = std::make_shared<std::packaged_task<absl::StatusOr<ClassifyResult>()>>(
-      [this, model = std::move(model), inputs = std::move(inputs),
-       options = std::move(options)] { return Classify(model, inputs, options); });
+      [this, deadline, model = std::move(model), inputs = std::move(inputs),
+       options = std::move(options)]() -> absl::StatusOr<ClassifyResult> {
+        return impl_->Classify(model, inputs, options, deadline);
+      });
   std::future<absl::StatusOr<ClassifyResult>> result = task->get_future();
   impl_->pool().Schedule([task] { (*task)(); });
   return result;

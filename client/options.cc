@@ -71,8 +71,10 @@ absl::Status ValidateClientOptions(const ClientOptions& options) {
   if (!(options.backoff_multiplier >= 1.0)) {
     return Invalid(absl::StrCat(f, ".backoff_multiplier"), "must be >= 1");
   }
-  if (options.async_threads < 1) {
-    return Invalid(absl::StrCat(f, ".async_threads"), "must be >= 1");
+  if (options.async_threads < 1 || options.async_threads > kMaxAsyncThreads) {
+    return Invalid(absl::StrCat(f, ".async_threads"),
+                   absl::StrCat("must be in [1, ", kMaxAsyncThreads, "], got ",
+                                options.async_threads));
   }
   const TlsOptions& tls = options.tls;
   if (tls.certificate_chain_pem.empty() != tls.private_key_pem.empty()) {

@@ -28,6 +28,8 @@ struct TlsOptions {
   std::string server_name;
 };
 
+inline constexpr int kMaxAsyncThreads = 256;
+
 struct ClientOptions {
   // One gRPC target ("host:port", or any gRPC URI such as "unix:/path", "dns:///h:p"), or
   // several "host:port" addresses over which calls are balanced round-robin.
@@ -42,7 +44,7 @@ struct ClientOptions {
   absl::Duration initial_backoff = absl::Milliseconds(100);
   double backoff_multiplier = 2.0;
   absl::Duration max_backoff = absl::Seconds(2);
-  // Worker threads running the *Async calls.
+  // Worker threads running the *Async calls, at most kMaxAsyncThreads.
   int async_threads = 2;
   TlsOptions tls;
   // When set, every call (sync, async, streaming) carries the metadata

@@ -27,12 +27,22 @@ class Client::Impl {
   hnet::v1::HyperNet::Stub& stub() const { return *stub_; }
   internal::ThreadPool& pool() const { return pool_; }
 
-  // Runs a unary `method` of the stub with retries and the call deadline.
+  // SampleWeights and Classify until `deadline` (the *Async calls' budget starts when they
+  // are made); the result is checked against the request.
+  absl::StatusOr<SampleResult> Sample(absl::string_view model, const SampleOptions& options,
+                                      absl::Time deadline) const;
+  absl::StatusOr<ClassifyResult> Classify(absl::string_view model, const Tensor& inputs,
+                                          const ClassifyOptions& options,
+                                          absl::Time deadline) const;
+
+  // Runs a unary `method` of the stub with retries until `deadline` (default: now plus the
+  // call budget).
   template <typename Request, typename Response>
   absl::Status Unary(grpc::Status (hnet::v1::HyperNet::Stub::*method)(
                          grpc::ClientContext*, const Request&, Response*),
-                     const Request& request, Response* response) const {
-    const absl::Time deadline = absl::Now() + options_.deadline;
+                     const Request& request, Response* response,
+                     absl::Time deadline = absl::InfinitePast()) const {
+    if (deadline == absl::InfinitePast()) deadline = absl::Now() + options_.deadline;
     return internal::FromGrpcStatus(internal::CallWithRetry(
         options_, deadline, [&](grpc::ClientContext* context, bool*) {
           response->Clear();

@@ -34,6 +34,15 @@ absl::StatusOr<GeneratedNetwork> FromProto(hnet::v1::GeneratedNetwork&& proto);
 absl::StatusOr<ClassifyResult> FromProto(hnet::v1::ClassifyResponse&& proto);
 absl::StatusOr<PathResult> FromProto(hnet::v1::InterpolatePathResponse&& proto);
 
+// OK when a SampleWeights result holds n networks: every layer float32 [n, F, S], and z
+// float32 [n, z_dim] when requested. INTERNAL "malformed response: ..." otherwise.
+absl::Status CheckSampleResult(const SampleResult& result, int64_t n, bool return_z);
+
+// OK when a Classify result holds one prediction per input and, when requested, member
+// predictions int32 [k, inputs]. INTERNAL "malformed response: ..." otherwise.
+absl::Status CheckClassifyResult(const ClassifyResult& result, int64_t inputs, int64_t k,
+                                 bool return_members);
+
 }  // namespace hnet::client::internal
 
 #endif  // HNET_CLIENT_INTERNAL_CONVERT_H_

@@ -2,6 +2,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "client/internal/convert.h"
 
 namespace hnet::client::internal {
@@ -159,6 +160,46 @@ absl::StatusOr<PathResult> FromProto(hnet::v1::InterpolatePathResponse&& proto) 
     result.points.push_back(std::move(point));
   }
   return result;
+}
+
+namespace {
+
+absl::Status Malformed(absl::string_view field, absl::string_view expected, const Tensor& got) {
+  return absl::InternalError(absl::StrCat("malformed response: ", field, ": expected ", expected,
+                                          ", got ", DTypeName(got.dtype), " [",
+                                          absl::StrJoin(got.shape, ", "), "]"));
+}
+
+}  // namespace
+
+absl::Status CheckSampleResult(const SampleResult& result, int64_t n, bool return_z) {
+  if (result.layers.empty()) return absl::InternalError("malformed response: no layers");
+  for (size_t i = 0; i < result.layers.size(); ++i) {
+    const Tensor& w = result.layers[i].weights;
+    if (w.dtype != DType::kFloat32 || w.shape.size() != 3 || w.shape[0] != n) {
+      return Malformed(absl::StrCat("layers[", i, "].weights"),
+                       absl::StrCat("float32 [", n, ", F, S]"), w);
+    }
+  }
+  const Tensor& z = result.z;
+  if (return_z && (z.dtype != DType::kFloat32 || z.shape.size() != 2 || z.shape[0] != n)) {
+    return Malformed("z", absl::StrCat("float32 [", n, ", z_dim]"), z);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckClassifyResult(const ClassifyResult& result, int64_t inputs, int64_t k,
+                                 bool return_members) {
+  if (static_cast<int64_t>(result.predictions.size()) != inputs) {
+    return absl::InternalError(absl::StrCat("malformed response: ", result.predictions.size(),
+                                            " predictions for ", inputs, " inputs"));
+  }
+  const Tensor& m = result.member_predictions;
+  if (return_members &&
+      (m.dtype != DType::kInt32 || m.shape != std::vector<int64_t>{k, inputs})) {
+    return Malformed("member_predictions", absl::StrCat("int32 [", k, ", ", inputs, "]"), m);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace hnet::client::internal

@@ -108,6 +108,34 @@ TEST(ClientResilienceTest, DestructionWaitsForAsyncCalls) {
   EXPECT_TRUE(pending.get().ok());
 }
 
+TEST(ClientResilienceTest, AsyncDeadlineStartsWhenTheCallIsMade) {
+  FakeServer server;
+  server.service().delay = absl::Milliseconds(400);
+  ClientOptions options = FastOptions({server.address()});
+  options.deadline = absl::Milliseconds(600);
+  options.async_threads = 1;  // The calls queue behind each other.
+  auto client = *Client::Connect(options);
+  std::vector<std::future<absl::StatusOr<SampleResult>>> calls;
+  for (int i = 0; i < 3; ++i) calls.push_back(client->SampleWeightsAsync("fake", {}));
+  // The third starts after the first two (>= 600 ms): its budget is spent before it runs,
+  // rather than a fresh 600 ms from when a worker picked it up.
+  calls[0].wait();
+  calls[1].wait();
+  const absl::StatusOr<SampleResult> third = calls[2].get();
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kDeadlineExceeded) << third.status();
+}
+
+TEST(ClientResilienceTest, MalformedResponsesAreInternalErrors) {
+  FakeServer server;
+  server.service().missing_predictions = 1;
+  auto client = *Client::Connect(FastOptions({server.address()}));
+  const Tensor images = *MakeTensor<uint8_t>(std::vector<uint8_t>(3 * 28 * 28), {3, 28, 28});
+  absl::StatusOr<ClassifyResult> result = client->Classify("fake", images, {});
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInternal) << result.status();
+  EXPECT_NE(result.status().message().find("2 predictions for 3 inputs"), std::string::npos)
+      << result.status();
+}
+
 TEST(ClientResilienceTest, ClientIsSharedAcrossThreads) {
   FakeServer server;
   auto client = *Client::Connect(FastOptions({server.address()}));

@@ -47,6 +47,7 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
   std::atomic<int> unavailable_first{0};  // calls answered UNAVAILABLE before serving
   std::atomic<int> stream_fail_after{-1};  // StreamWeights: UNAVAILABLE after k messages
   absl::Duration delay = absl::ZeroDuration();
+  std::atomic<int> missing_predictions{0};  // Classify: answer this many inputs too few
   absl::Mutex mu;
   hnet::v1::SampleWeightsRequest last_sample ABSL_GUARDED_BY(mu);
   hnet::v1::ClassifyRequest last_classify ABSL_GUARDED_BY(mu);
@@ -126,7 +127,7 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
     }
     SetModel(req->version(), response->mutable_model());
     const int n = static_cast<int>(req->inputs().shape(0));
-    for (int i = 0; i < n; ++i) {
+    for (int i = 0; i < n - missing_predictions.load(); ++i) {
       hnet::v1::Prediction* p = response->add_predictions();
       p->set_predicted_class(i % 10);
       for (int c = 0; c < 10; ++c) p->add_probabilities(c == i % 10 ? 0.91f : 0.01f);
