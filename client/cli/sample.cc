@@ -1,4 +1,5 @@
 // `hnet sample`: generated weights to .npy / .npz / .pt files.
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -31,6 +32,53 @@ absl::Status WriteDir(const std::string& dir, const client::NamedTensors& tensor
   return absl::OkStatus();
 }
 
+// Networks streamed one by one (StreamWeights), stacked into the SampleWeights result layout:
+// layer l [n, F_l, S_l], z [n, z_dim] when requested.
+absl::StatusOr<client::SampleResult> StreamAndStack(const client::Client& client,
+                                                    const std::string& model,
+                                                    const client::SampleOptions& options) {
+  client::SampleResult result;
+  int64_t n = 0;
+  auto stack = [&n](const client::Tensor& part, client::Tensor* whole) {
+    if (n == 0) {
+      whole->dtype = part.dtype;
+      whole->shape = part.shape;
+      whole->shape.insert(whole->shape.begin(), 0);
+    } else if (part.dtype != whole->dtype ||
+               !std::equal(part.shape.begin(), part.shape.end(), whole->shape.begin() + 1,
+                           whole->shape.end())) {
+      return absl::InternalError("malformed response: networks of differing shapes");
+    }
+    whole->bytes += part.bytes;
+    ++whole->shape[0];
+    return absl::OkStatus();
+  };
+  absl::Status s = client.StreamWeights(model, options, [&](client::GeneratedNetwork network) {
+    if (n == 0) {
+      result.model = network.model;
+      result.layers.resize(network.layers.size());
+      for (size_t l = 0; l < network.layers.size(); ++l) {
+        result.layers[l].name = network.layers[l].name;
+      }
+    }
+    if (network.layers.size() != result.layers.size()) {
+      return absl::InternalError("malformed response: networks of differing layer counts");
+    }
+    for (size_t l = 0; l < network.layers.size(); ++l) {
+      if (absl::Status s = stack(network.layers[l].weights, &result.layers[l].weights); !s.ok()) {
+        return s;
+      }
+    }
+    if (options.return_z) {
+      if (absl::Status s = stack(network.z, &result.z); !s.ok()) return s;
+    }
+    ++n;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return result;
+}
+
 }  // namespace
 
 absl::Status RunSample(const client::Client& client, const std::string& model,
@@ -51,8 +99,18 @@ absl::Status RunSample(const client::Client& client, const std::string& model,
   options.gauge_fixed = args.gauge_fixed || args.permutation_gauge;
   options.permutation_gauge = args.permutation_gauge;
   options.return_z = args.return_z;
-  absl::StatusOr<client::SampleResult> result = client.SampleWeights(model, options);
+  // Past the message size limit the networks come one per message instead.
+  absl::StatusOr<client::ModelInfo> info = client.GetModelInfo(model, options.version);
+  if (!info.ok()) return info.status();
+  const int64_t n = options.noise.z.has_value() ? options.noise.z->shape[0] : options.n;
+  const double payload_bytes =
+      static_cast<double>(n) * (info->weight_count + (options.return_z ? info->z_dim : 0)) * 4;
+  const bool stream = payload_bytes > 0.9 * client.options().max_message_bytes;
+  absl::StatusOr<client::SampleResult> result = stream
+                                                    ? StreamAndStack(client, model, options)
+                                                    : client.SampleWeights(model, options);
   if (!result.ok()) return result.status();
+  if (stream) out << "streamed " << n << " networks (one message each)\n";
 
   out << absl::StrFormat("model %s version %d (content %s)\n", result->model.name,
                          result->model.version, result->model.content_hash);

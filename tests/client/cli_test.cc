@@ -85,6 +85,27 @@ assert (n['layer0'] == d['layer0'].numpy()).all()
 )PY"), 0);
 }
 
+TEST_F(CliTest, SamplePastTheMessageLimitStreamsTheSameArrays) {
+  SampleArgs args;
+  args.n = 20;  // 20 x (9 weights + 1 z) x 4 bytes: past a 512-byte message limit.
+  args.seed = 4;
+  args.return_z = true;
+  args.npz = dir_ + "/unary.npz";
+  std::ostringstream out;
+  ASSERT_TRUE(RunSample(*client_, "mnist", args, out).ok());
+  EXPECT_EQ(out.str().find("streamed"), std::string::npos) << out.str();
+  client::ClientOptions small = client_->options();
+  small.max_message_bytes = 512;
+  auto streaming = *client::Client::Connect(small);
+  args.npz = dir_ + "/streamed.npz";
+  std::ostringstream streamed_out;
+  absl::Status s = RunSample(*streaming, "mnist", args, streamed_out);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_NE(streamed_out.str().find("streamed 20 networks"), std::string::npos)
+      << streamed_out.str();
+  EXPECT_EQ(*client::ReadFile(dir_ + "/streamed.npz"), *client::ReadFile(dir_ + "/unary.npz"));
+}
+
 TEST_F(CliTest, SampleRejectsSeedWithZ) {
   SampleArgs args;
   args.seed = 1;

@@ -113,6 +113,14 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
         l->set_name("layer" + std::to_string(layer));
         *l->mutable_weights() = FakeLayer(req->noise().seed(), 1, i, layer, false);
       }
+      if (req->return_z()) {  // As SampleWeights: z_i = [i].
+        hnet::v1::TensorProto* z = network.mutable_z();
+        z->set_dtype(hnet::v1::TensorProto::FLOAT32);
+        z->add_shape(1);
+        const float v = static_cast<float>(i);
+        z->mutable_data()->assign(reinterpret_cast<const char*>(&v), sizeof(v));
+      }
+      SetModel(req->version(), network.mutable_model());
       if (!writer->Write(network)) return grpc::Status(grpc::StatusCode::CANCELLED, "gone");
     }
     return grpc::Status::OK;
