@@ -28,15 +28,25 @@ Client::~Client() { impl_->pool().Join(); }
 const ClientOptions& Client::options() const { return impl_->options(); }
 
 absl::StatusOr<std::vector<ModelInfo>> Client::ListModels() const {
-  hnet::v1::ListModelsResponse response;
-  absl::Status s = impl_->Unary(&HyperNet::Stub::ListModels, hnet::v1::ListModelsRequest(),
-                                &response);
-  if (!s.ok()) return s;
+  constexpr int kPageSize = 100;  // Keeps each response far below any message limit.
+  constexpr int kMaxPages = 100000;
   std::vector<ModelInfo> models;
-  for (const hnet::v1::ModelInfo& model : response.models()) {
-    models.push_back(internal::FromProto(model));
+  hnet::v1::ListModelsRequest request;
+  request.set_page_size(kPageSize);
+  for (int page = 0; page < kMaxPages; ++page) {
+    hnet::v1::ListModelsResponse response;
+    absl::Status s = impl_->Unary(&HyperNet::Stub::ListModels, request, &response);
+    if (!s.ok()) return s;
+    for (const hnet::v1::ModelInfo& model : response.models()) {
+      models.push_back(internal::FromProto(model));
+    }
+    if (response.next_page_token().empty()) return models;
+    if (response.next_page_token() == request.page_token()) {
+      return absl::InternalError("ListModels: the server returned the same page token twice");
+    }
+    request.set_page_token(response.next_page_token());
   }
-  return models;
+  return absl::InternalError("ListModels: the server never returned a last page");
 }
 
 absl::StatusOr<ModelInfo> Client::GetModelInfo(absl::string_view model, int64_t version) const {

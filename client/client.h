@@ -50,7 +50,8 @@ class Client {
   // The options the client was created with.
   const ClientOptions& options() const;
 
-  // Models the server has loaded: every loaded version, by name, newest first.
+  // Models the server has loaded: every loaded version, by name, newest first (fetched in
+  // pages of 100, one call each).
   absl::StatusOr<std::vector<ModelInfo>> ListModels() const;
 
   // Description of version `version` of `model` (0: the latest loaded); NOT_FOUND from the

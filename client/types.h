@@ -60,13 +60,13 @@ struct ValidationMetrics {
 struct ModelVersion {
   std::string name;
   int64_t version = 0;       // ModelInfo::version_number
-  std::string content_hash;  // ModelInfo::version
+  std::string content_hash;  // ModelInfo::content_hash
 };
 
 // Everything the server reports about one loaded model version (hnet.v1.ModelInfo).
 struct ModelInfo {
   std::string name;
-  std::string version;  // content hash: hex CRC-32 of the checkpoint payload
+  std::string version;  // same as content_hash (hnet.v1 ModelInfo.version's older name)
   TargetSpec target;
   std::vector<LayerInfo> layers;
   int64_t weight_count = 0;
@@ -80,6 +80,7 @@ struct ModelInfo {
   int64_t version_number = 0;  // numeric version (1 for a single-file model)
   bool latest = false;         // served when a call pins no version
   std::string path;            // checkpoint file on the server
+  std::string content_hash;    // hex CRC-32 of the checkpoint payload
 };
 
 // Weights of one target layer: [n, F, S] for a batch, [F, S] for a single network.

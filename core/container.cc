@@ -1,6 +1,7 @@
 #include "core/container.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -8,8 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "absl/strings/str_cat.h"
 
@@ -93,11 +92,46 @@ absl::Status WriteContainerFile(const std::string& path, const ContainerKind& ki
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ReadContainerFile(const std::string& path, const ContainerKind& kind,
-                                              uint32_t version, uint32_t* payload_crc) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(kind.name, " ", path, " cannot be opened"));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+namespace {
+
+// The bytes of regular file `path`. Opening never blocks (a FIFO is refused, not waited on),
+// devices and directories are refused, and exactly the size fstat reports is read, so a file
+// that grows while being read cannot make this read forever.
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path, absl::string_view what) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    const std::string message =
+        absl::StrCat(what, " ", path, " cannot be opened: ", std::strerror(err));
+    if (err == ENOENT || err == ENOTDIR) return absl::NotFoundError(message);
+    if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
+    return absl::UnavailableError(message);
+  }
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return ErrnoStatus(absl::StrCat("cannot stat ", what), path);
+  if (!S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " ", path, " is not a regular file"));
+  }
+  std::string bytes(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus(absl::StrCat("cannot read ", what), path);
+    if (n == 0) break;  // Shrunk while being read: the length check reports it.
+    done += static_cast<size_t>(n);
+  }
+  bytes.resize(done);
+  return bytes;
+}
+
+absl::StatusOr<std::string> ParseContainer(const std::string& path, const ContainerKind& kind,
+                                           uint32_t version, const std::string& bytes,
+                                           uint32_t* payload_crc) {
   auto corrupt = [&](absl::string_view why) {
     return absl::DataLossError(absl::StrCat(kind.name, " ", path, ": ", why));
   };
@@ -131,6 +165,15 @@ absl::StatusOr<std::string> ReadContainerFile(const std::string& path, const Con
   if (Crc32(payload) != crc) return corrupt("checksum mismatch (file is corrupted)");
   if (payload_crc != nullptr) *payload_crc = crc;
   return payload;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadContainerFile(const std::string& path, const ContainerKind& kind,
+                                              uint32_t version, uint32_t* payload_crc) {
+  auto bytes = ReadRegularFile(path, kind.name);
+  if (!bytes.ok()) return bytes.status();
+  return ParseContainer(path, kind, version, *bytes, payload_crc);
 }
 
 }  // namespace hnet::core

@@ -33,7 +33,8 @@ absl::Status WriteContainerFile(const std::string& path, const ContainerKind& ki
                                 uint32_t version, const std::string& payload);
 
 // Reads and verifies a container of `kind` with format `version`; returns the payload. NotFound if
-// missing; InvalidArgument if it is another known kind of hnet file (the message says which);
+// missing; PermissionDenied if unreadable; InvalidArgument if not a regular file (a FIFO or
+// device is refused without blocking) or another known kind of hnet file (the message says which);
 // DataLoss if truncated, corrupted or not an hnet file; FailedPrecondition for another format
 // version. Messages start with "<kind.name> <path>". Sets *payload_crc (when not null) to the
 // verified CRC-32 of the payload.

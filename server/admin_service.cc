@@ -6,6 +6,7 @@
 
 #include "server/auth.h"
 #include "server/call_log.h"
+#include "server/status_util.h"
 
 namespace hnet::server {
 namespace {
@@ -48,6 +49,13 @@ grpc::Status ModelAdminService::UnloadModel(grpc::ServerContext* context,
   CallLog log("UnloadModel", metrics_);
   log.set_model(request->name());
   if (absl::Status s = CallAuthStatus(*context); !s.ok()) return log.Finish(s);
+  if (request->all_versions() && request->version() != 0) {
+    return log.Finish(FieldError("version", "must be 0 (unset) with all_versions"));
+  }
+  if (!request->all_versions() && request->version() == 0) {
+    return log.Finish(FieldError(
+        "version", "required (>= 1); set all_versions to unload every version of the model"));
+  }
   return Finish(log, context, watcher_->Unload(request->name(), request->version()), response);
 }
 

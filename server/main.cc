@@ -22,8 +22,11 @@ namespace {
 // SIGINT/SIGTERM/SIGHUP write their number here (async-signal-safe); main() waits on the
 // other end, so a signal that arrives during start-up is acted on as soon as the server is up.
 int g_signal_pipe[2] = {-1, -1};
+// Set by SIGINT/SIGTERM: start-up stops loading checkpoints between files.
+volatile sig_atomic_t g_stop_requested = 0;
 
 void OnSignal(int signal_number) {
+  if (signal_number != SIGHUP) g_stop_requested = 1;
   const char byte = static_cast<char>(signal_number);
   [[maybe_unused]] ssize_t ignored = ::write(g_signal_pipe[1], &byte, 1);
 }
@@ -141,7 +144,12 @@ int main(int argc, char** argv) {
   hnet::server::RegistryOptions registry_options;
   registry_options.device = *device;
   registry_options.keep_versions = keep_versions;
-  auto registry = hnet::server::ModelRegistry::LoadDirectory(models_dir, registry_options);
+  auto registry = hnet::server::ModelRegistry::LoadDirectory(models_dir, registry_options,
+                                                             [] { return g_stop_requested != 0; });
+  if (absl::IsCancelled(registry.status())) {
+    hnet::log::Info("{}; exiting", std::string(registry.status().message()));
+    return 0;
+  }
   if (!registry.ok()) return Fail(registry.status());
   auto server = hnet::server::Server::Start(std::move(*registry), options);
   if (!server.ok()) return Fail(server.status());

@@ -9,6 +9,7 @@
 #include <map>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -30,6 +31,7 @@ hnet::v1::ModelInfo MakeInfo(const LoadedModel& model, const hnet::v1::Checkpoin
   hnet::v1::ModelInfo info;
   info.set_name(model.name);
   info.set_version(model.content_hash);
+  info.set_content_hash(model.content_hash);
   info.set_version_number(model.version);
   info.set_path(model.path);
   *info.mutable_target() = model.layout.spec();
@@ -141,6 +143,38 @@ absl::StatusOr<ModelPtr> LoadModel(const std::string& path, const std::string& n
   return LoadModel(ModelSpec{path, name, 1, ModelSource::kDirectory}, options);
 }
 
+absl::StatusOr<ModelPage> PageOfModels(const std::vector<ModelPtr>& models, int32_t page_size,
+                                       absl::string_view page_token) {
+  if (page_size < 0) return FieldError("page_size", absl::StrCat("must be >= 0, got ", page_size));
+  // A token names the first model of its page as "<name>@<version>" ('@' is not in names):
+  // the page starts there, or where that model would be now that it is gone.
+  size_t begin = 0;
+  if (!page_token.empty()) {
+    const size_t at = page_token.rfind('@');
+    int64_t version = 0;
+    if (at == absl::string_view::npos || !ValidateModelName(page_token.substr(0, at)).ok() ||
+        !absl::SimpleAtoi(page_token.substr(at + 1), &version) || version < 1) {
+      return FieldError("page_token", "not a token this server returned");
+    }
+    const absl::string_view name = page_token.substr(0, at);
+    while (begin < models.size() &&
+           (models[begin]->name < name ||
+            (models[begin]->name == name && models[begin]->version > version))) {
+      ++begin;
+    }
+  }
+  const size_t end = page_size == 0
+                         ? models.size()
+                         : std::min(models.size(), begin + static_cast<size_t>(page_size));
+  ModelPage page;
+  page.models.assign(models.begin() + static_cast<std::ptrdiff_t>(begin),
+                     models.begin() + static_cast<std::ptrdiff_t>(end));
+  if (end < models.size()) {
+    page.next_page_token = absl::StrCat(models[end]->name, "@", models[end]->version);
+  }
+  return page;
+}
+
 std::string ModelKey(const LoadedModel& model) {
   return absl::StrCat(model.name, "|v", model.version, "|", model.content_hash, "|#", model.load_id,
                       "|");
@@ -161,21 +195,33 @@ hnet::v1::ModelVersion VersionOf(const LoadedModel& model) {
 }
 
 absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::LoadDirectory(
-    const std::string& dir, const RegistryOptions& options) {
+    const std::string& dir, const RegistryOptions& options,
+    const std::function<bool()>& stop_requested) {
   auto scan = ScanModelDirectory(dir);
   if (!scan.ok()) return scan.status();
   for (const std::string& reason : scan->skipped) log::Warn("{}", reason);
   auto registry = std::make_unique<ModelRegistry>(std::vector<ModelPtr>{}, options);
   std::map<std::string, int> kept;  // name -> versions loaded so far.
-  // Files come by name, highest version first.
+  absl::Status first_failure;
+  std::vector<std::string> failures;
+  // Files come by name, highest version first: a version that fails leaves its place to the
+  // next one down.
   for (const CheckpointFile& file : scan->files) {
+    if (stop_requested && stop_requested()) {
+      return absl::CancelledError(absl::StrCat("--models ", dir, ": loading stopped by a signal"));
+    }
     if (kept[file.name] >= options.keep_versions) continue;
     auto model = LoadModel(ModelSpec{file.path, file.name, file.version}, options);
-    if (absl::IsUnimplemented(model.status())) {
-      log::Warn("skipping {}", std::string(model.status().message()));
+    if (!model.ok()) {
+      // One bad file must not keep every other model from serving; the watcher retries it.
+      log::Warn("skipping model {} version {}: {}", file.name, file.version,
+                std::string(model.status().message()));
+      if (!absl::IsUnimplemented(model.status())) {
+        if (first_failure.ok()) first_failure = model.status();
+        failures.emplace_back(model.status().message());
+      }
       continue;
     }
-    if (!model.ok()) return model.status();
     log::Info("loaded model {} version {} (content {}, step {}, {} weights per network) on {}",
               file.name, file.version, (*model)->content_hash, (*model)->info.step(),
               (*model)->layout.weight_count(), (*model)->device.str());
@@ -183,7 +229,11 @@ absl::StatusOr<std::unique_ptr<ModelRegistry>> ModelRegistry::LoadDirectory(
     ++kept[file.name];
   }
   if (registry->size() == 0) {
-    return absl::NotFoundError(absl::StrCat("--models ", dir, ": no servable *.hnet checkpoints"));
+    const std::string message = absl::StrCat(
+        "--models ", dir, ": no servable *.hnet checkpoints",
+        failures.empty() ? "" : absl::StrCat(" (", absl::StrJoin(failures, "; "), ")"));
+    return absl::Status(first_failure.ok() ? absl::StatusCode::kNotFound : first_failure.code(),
+                        message);
   }
   return registry;
 }

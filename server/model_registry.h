@@ -92,14 +92,27 @@ hnet::v1::ModelInfo InfoOf(const LoadedModel& model, bool latest);
 // `model`'s ModelVersion (name, version, content hash) for responses.
 hnet::v1::ModelVersion VersionOf(const LoadedModel& model);
 
+// One page of `models` (in ModelRegistry::models() order) for ListModels: at most page_size
+// of them (0: all) from the one `page_token` names (empty: the first), and the token of the
+// next page (empty after the last). Bad page_size or page_token: INVALID_ARGUMENT naming it.
+struct ModelPage {
+  std::vector<ModelPtr> models;
+  std::string next_page_token;
+};
+absl::StatusOr<ModelPage> PageOfModels(const std::vector<ModelPtr>& models, int32_t page_size,
+                                       absl::string_view page_token);
+
 class ModelRegistry {
  public:
   // Loads the --models directory once (model_directory.h layout): for every name the
-  // options.keep_versions highest versions. Files that cannot be served (toy checkpoints,
-  // bad names) are skipped with a warning; a corrupt checkpoint or an empty result is an
-  // error naming the file or directory.
+  // options.keep_versions highest versions that load. Files that cannot be served (toy,
+  // corrupt or unreadable checkpoints, bad names) are skipped with a warning naming them, and
+  // the next lower version is tried. Nothing servable: an error naming the directory and each
+  // failure (the first failure's code, NOT_FOUND when there was none). `stop_requested`
+  // (may be empty) is polled between files: true ends the load with CANCELLED.
   static absl::StatusOr<std::unique_ptr<ModelRegistry>> LoadDirectory(
-      const std::string& dir, const RegistryOptions& options);
+      const std::string& dir, const RegistryOptions& options,
+      const std::function<bool()>& stop_requested = {});
 
   // A registry over already loaded models (tests, embedding); keep_versions applies.
   explicit ModelRegistry(std::vector<ModelPtr> models = {}, RegistryOptions options = {});

@@ -71,12 +71,21 @@ void ModelWatcher::Start() {
   thread_ = std::thread([this] { Loop(); });
 }
 
-void ModelWatcher::Stop() {
+void ModelWatcher::RequestStop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
+}
+
+bool ModelWatcher::stop_requested() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stopping_;
+}
+
+void ModelWatcher::Stop() {
+  RequestStop();
   if (thread_.joinable()) thread_.join();
   std::deque<Task> orphans;
   {
@@ -220,6 +229,7 @@ void ModelWatcher::ReconcileName(const std::string& name,
   auto file = files.begin();
   auto loaded = admin.begin();
   while (kept < keep && (file != files.end() || loaded != admin.end())) {
+    if (stop_requested()) return;  // Shutting down: the rest can wait for no one.
     if (loaded != admin.end() && (file == files.end() || *loaded >= (*file)->version)) {
       if (file != files.end() && *loaded == (*file)->version) ++file;
       ++loaded;
@@ -335,17 +345,28 @@ ModelWatcher::Result ModelWatcher::DoLoad(const std::string& path, std::string n
   if (absl::Status s = ValidateModelName(name, "name"); !s.ok()) return s;
   if (version < 0) return FieldError("version", absl::StrCat("must be >= 0, got ", version));
   std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    return FieldError("path", absl::StrCat(path, " is a directory, not a checkpoint file"));
-  }
-  if (!fs::exists(path, ec)) {
+  const fs::file_status status = fs::status(path, ec);
+  if (!fs::exists(status)) {
     return absl::NotFoundError(absl::StrCat("path: checkpoint ", path, " does not exist"));
+  }
+  if (!fs::is_regular_file(status)) {
+    return FieldError(
+        "path",
+        absl::StrCat(path, " is ", fs::is_directory(status) ? "a directory" : "not a regular file",
+                     ", not a checkpoint file"));
   }
   const std::vector<ModelPtr> versions = registry_->Versions(name);
   if (version == 0) {
     int64_t highest = versions.empty() ? 0 : versions.front()->version;
     for (const auto& [key, state] : files_) {
       if (key.first == name) highest = std::max(highest, key.second);
+    }
+    if (!options_.dir.empty()) {  // Files no rescan has seen yet count too.
+      if (auto scan = ScanModelDirectory(options_.dir); scan.ok()) {
+        for (const CheckpointFile& file : scan->files) {
+          if (file.name == name) highest = std::max(highest, file.version);
+        }
+      }
     }
     version = highest + 1;
   }
@@ -367,10 +388,14 @@ ModelWatcher::Result ModelWatcher::DoLoad(const std::string& path, std::string n
   }
   const auto start = std::chrono::steady_clock::now();
   auto model = LoadModel(ModelSpec{path, name, version, ModelSource::kAdmin}, registry_->options());
-  if (absl::IsUnimplemented(model.status())) {
-    return absl::FailedPreconditionError(model.status().message());
+  if (!model.ok()) {
+    // The file is the server's, not the caller's: unreadable or toy is a precondition.
+    absl::StatusCode code = model.status().code();
+    if (code == absl::StatusCode::kUnimplemented || code == absl::StatusCode::kPermissionDenied) {
+      code = absl::StatusCode::kFailedPrecondition;
+    }
+    return absl::Status(code, absl::StrCat("path: ", model.status().message()));
   }
-  if (!model.ok()) return model.status();
   ModelChanges changes;
   Publish(*model, SecondsSince(start), ModelChange::LOADED, &changes);
   if (events_.on_changed) events_.on_changed(registry_->size());
@@ -391,12 +416,19 @@ ModelWatcher::Result ModelWatcher::DoUnload(const std::string& name, int64_t ver
         version == 0 ? absl::StrCat("model '", name, "' is not loaded")
                      : absl::StrCat("model '", name, "' version ", version, " is not loaded"));
   }
-  // Directory files stay unloaded until they change (for version 0 every file of the name,
-  // so that no older version on disk takes their place).
+  // Directory files stay unloaded until they change: for version 0 every file of the name,
+  // so that no older version on disk takes their place; otherwise the file the unloaded
+  // version came from (not a file an admin-loaded version of that number shadowed).
+  auto unloads_file = [&](const CheckpointFile& file) {
+    if (file.name != name) return false;
+    if (version == 0) return true;
+    return file.version == version && targets.front()->source == ModelSource::kDirectory &&
+           targets.front()->path == file.path;
+  };
   if (!options_.dir.empty()) {
     if (auto scan = ScanModelDirectory(options_.dir); scan.ok()) {
       for (const CheckpointFile& file : scan->files) {
-        if (file.name != name || (version != 0 && file.version != version)) continue;
+        if (!unloads_file(file)) continue;
         FileState& state = files_[{name, file.version}];
         if (state.path.empty()) {
           state.path = file.path;

@@ -63,8 +63,11 @@ class ModelWatcher {
 
   // Starts the thread: requested operations, and a rescan every watch_interval_s.
   void Start();
-  // Lets the operation in progress finish, answers queued ones UNAVAILABLE and joins the
-  // thread. Idempotent; later requests are answered UNAVAILABLE.
+  // Refuses new requests (UNAVAILABLE) and makes a rescan in progress stop before its next
+  // file; returns at once. Thread-safe.
+  void RequestStop();
+  // RequestStop(), then lets the file being read finish, answers queued requests UNAVAILABLE
+  // and joins the thread. Idempotent.
   void Stop();
 
   // Rescans the directory now (FAILED_PRECONDITION when there is none) and reports what
@@ -101,6 +104,7 @@ class ModelWatcher {
   };
 
   std::future<Result> Post(std::function<Result()> operation);
+  bool stop_requested() const;
   void Loop();
   Result DoRescan();
   Result DoLoad(const std::string& path, std::string name, int64_t version);

@@ -144,7 +144,10 @@ ModelEvents Server::MakeModelEvents() {
   return events;
 }
 
-void Server::UpdateHealth() { SetServing(server_.get(), registry_->size() > 0); }
+void Server::UpdateHealth() {
+  std::lock_guard<std::mutex> lock(health_mu_);  // Never SERVING again once draining began.
+  SetServing(server_.get(), serving_.load() && registry_->size() > 0);
+}
 
 Server::~Server() { Shutdown(); }
 
@@ -156,13 +159,19 @@ void Server::Shutdown() {
     using Clock = std::chrono::system_clock;
     const auto deadline = Clock::now() + std::chrono::milliseconds(
                                              static_cast<int64_t>(options_.drain_timeout_s * 1000));
-    watcher_->Stop();  // No loads or health updates from here on.
-    serving_.store(false);
-    SetServing(server_.get(), false);
+    {
+      std::lock_guard<std::mutex> lock(health_mu_);
+      serving_.store(false);
+      SetServing(server_.get(), false);
+    }
+    watcher_->RequestStop();    // A rescan in progress stops before its next file.
     service_->StartDraining();  // New calls: UNAVAILABLE.
     while (service_->in_flight() > 0 && Clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    // Waits for at most the one file being read; answers queued ModelAdmin requests, whose
+    // handlers then return.
+    watcher_->Stop();
     // gRPC closes connections as soon as its calls are done, which can cut off responses the
     // client has not read yet; give finished calls a moment to be delivered.
     std::this_thread::sleep_for(std::min<Clock::duration>(

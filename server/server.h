@@ -66,7 +66,8 @@ class Server {
  private:
   Server() = default;
 
-  // Health SERVING iff a model is loaded. Called on the watcher thread (and by Start).
+  // Health SERVING iff a model is loaded and the drain has not begun. Called on the watcher
+  // thread (and by Start).
   void UpdateHealth();
   // What the watcher notifies: health, cache eviction (and metrics at merge time).
   ModelEvents MakeModelEvents();
@@ -83,6 +84,7 @@ class Server {
   std::unique_ptr<ModelWatcher> watcher_;
   std::unique_ptr<ModelAdminService> admin_;
   std::unique_ptr<grpc::Server> server_;
+  std::mutex health_mu_;  // Orders health updates against the start of the drain.
   std::atomic<bool> serving_{false};
   std::unique_ptr<MetricsHttpServer> metrics_http_;  // Last: stopped before the rest goes.
   std::once_flag shutdown_once_;

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -67,10 +68,16 @@ grpc::Status HyperNetService::ListModels(grpc::ServerContext* context,
                                          hnet::v1::ListModelsResponse* response) {
   return Handle("ListModels", context, [&](Call& call) {
     const std::vector<ModelPtr> models = registry_->models();  // By name, newest first.
+    auto page = PageOfModels(models, request->page_size(), request->page_token());
+    if (!page.ok()) return page.status();
+    std::set<const LoadedModel*> latest;  // The first (newest) version of each name.
     for (size_t i = 0; i < models.size(); ++i) {
-      const bool latest = i == 0 || models[i - 1]->name != models[i]->name;
-      *response->add_models() = InfoOf(*models[i], latest);
+      if (i == 0 || models[i - 1]->name != models[i]->name) latest.insert(models[i].get());
     }
+    for (const ModelPtr& model : page->models) {
+      *response->add_models() = InfoOf(*model, latest.count(model.get()) != 0);
+    }
+    response->set_next_page_token(page->next_page_token);
     call.log.set_size(response->models_size());
     return absl::OkStatus();
   });

@@ -16,7 +16,7 @@ absl::string_view DistributionName(client::ZDistribution d) {
 void PrintModel(const client::ModelInfo& m, std::ostream& out) {
   const client::TargetSpec& t = m.target;
   out << absl::StrFormat("model %s version %d (content %s%s) on %s\n", m.name, m.version_number,
-                         m.version, m.latest ? ", latest" : "", m.device);
+                         m.content_hash, m.latest ? ", latest" : "", m.device);
   out << absl::StrFormat("  target %s: input %dx%dx%d, %d weights per network\n", t.name,
                          t.input_channels, t.input_height, t.input_width, m.weight_count);
   for (const client::LayerInfo& l : m.layers) {

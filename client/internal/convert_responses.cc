@@ -97,6 +97,8 @@ ModelInfo FromProto(const hnet::v1::ModelInfo& proto) {
   info.version_number = proto.version_number();
   info.latest = proto.latest();
   info.path = proto.path();
+  // Servers before content_hash (16) sent the hash only as `version`.
+  info.content_hash = proto.content_hash().empty() ? proto.version() : proto.content_hash();
   return info;
 }
 

@@ -38,6 +38,31 @@ TEST(ClientResilienceTest, GivesUpAfterMaxAttemptsWithServerMessage) {
   EXPECT_EQ(server.service().calls.load(), 2);
 }
 
+TEST(ClientResilienceTest, ListModelsFollowsPageTokensToTheLastPage) {
+  FakeServer server;
+  server.service().list_pages = 3;
+  auto client = *Client::Connect(FastOptions({server.address()}));
+  absl::StatusOr<std::vector<ModelInfo>> models = client->ListModels();
+  ASSERT_TRUE(models.ok()) << models.status();
+  ASSERT_EQ(models->size(), 3u);
+  EXPECT_EQ((*models)[2].version_number, 3);
+  absl::MutexLock lock(&server.service().mu);
+  ASSERT_EQ(server.service().list_requests.size(), 3u);
+  EXPECT_EQ(server.service().list_requests[0].page_size(), 100);
+  EXPECT_EQ(server.service().list_requests[0].page_token(), "");
+  EXPECT_EQ(server.service().list_requests[2].page_token(), "p2");
+}
+
+TEST(ClientResilienceTest, ListModelsStopsWhenTheServerRepeatsAPageToken) {
+  FakeServer server;
+  server.service().list_token_stuck = true;
+  auto client = *Client::Connect(FastOptions({server.address()}));
+  absl::StatusOr<std::vector<ModelInfo>> models = client->ListModels();
+  EXPECT_EQ(models.status().code(), absl::StatusCode::kInternal);
+  EXPECT_NE(models.status().message().find("page token"), std::string::npos);
+  EXPECT_EQ(server.service().calls.load(), 2);
+}
+
 TEST(ClientResilienceTest, NoServerIsUnavailable) {
   ClientOptions options = FastOptions({"127.0.0.1:1"});
   options.max_attempts = 2;

@@ -48,17 +48,31 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
   std::atomic<int> stream_fail_after{-1};  // StreamWeights: UNAVAILABLE after k messages
   absl::Duration delay = absl::ZeroDuration();
   std::atomic<int> missing_predictions{0};  // Classify: answer this many inputs too few
+  std::atomic<int> list_pages{1};  // ListModels: pages of one model each, tokens "p<k>"
+  std::atomic<bool> list_token_stuck{false};  // ListModels: always answer token "p1"
   absl::Mutex mu;
   hnet::v1::SampleWeightsRequest last_sample ABSL_GUARDED_BY(mu);
   hnet::v1::ClassifyRequest last_classify ABSL_GUARDED_BY(mu);
   hnet::v1::InterpolatePathRequest last_path ABSL_GUARDED_BY(mu);
+  std::vector<hnet::v1::ListModelsRequest> list_requests ABSL_GUARDED_BY(mu);
   // The "authorization" metadata of every call, in arrival order ("" when absent).
   std::vector<std::string> authorizations ABSL_GUARDED_BY(mu);
 
-  grpc::Status ListModels(grpc::ServerContext* ctx, const hnet::v1::ListModelsRequest*,
+  grpc::Status ListModels(grpc::ServerContext* ctx, const hnet::v1::ListModelsRequest* req,
                           hnet::v1::ListModelsResponse* response) override {
     if (grpc::Status s = Enter(ctx); !s.ok()) return s;
+    {
+      absl::MutexLock lock(&mu);
+      list_requests.push_back(*req);
+    }
+    const int page = req->page_token().empty() ? 0 : std::stoi(req->page_token().substr(1));
     *response->add_models() = Info();
+    if (list_pages > 1) response->mutable_models(0)->set_version_number(page + 1);
+    if (list_token_stuck) {
+      response->set_next_page_token("p1");
+    } else if (page + 1 < list_pages) {
+      response->set_next_page_token("p" + std::to_string(page + 1));
+    }
     return grpc::Status::OK;
   }
 

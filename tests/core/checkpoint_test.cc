@@ -1,7 +1,9 @@
 #include "core/checkpoint.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -89,6 +91,29 @@ TEST_F(CheckpointTest, RefusesTruncatedCorruptedAndForeignFiles) {
 
   EXPECT_EQ(ReadCheckpoint((dir_ / "missing.hnet").string()).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST_F(CheckpointTest, RefusesFifosDevicesAndDirectoriesWithoutBlocking) {
+  const std::string fifo = (dir_ / "pipe.hnet").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& path : {fifo, std::string("/dev/zero"), dir_.string()}) {
+    auto read = ReadCheckpoint(path);  // A FIFO without a writer would block a plain open.
+    EXPECT_EQ(read.status().code(), absl::StatusCode::kInvalidArgument) << path;
+    EXPECT_NE(read.status().message().find(path + " is not a regular file"), std::string::npos)
+        << read.status();
+  }
+}
+
+TEST_F(CheckpointTest, UnreadableFileIsPermissionDeniedNamingIt) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads any file";
+  torch::manual_seed(34);
+  HyperNetwork model(testing::MnistLayout(), testing::MnistConfig().hypernet());
+  const std::string path = (dir_ / "m.hnet").string();
+  ASSERT_TRUE(WriteCheckpoint(path, MakeCheckpoint(model)).ok());
+  std::filesystem::permissions(path, std::filesystem::perms::none);
+  auto read = ReadCheckpoint(path);
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(read.status().message().find(path), std::string::npos) << read.status();
 }
 
 TEST_F(CheckpointTest, RefusesOtherFormatVersions) {

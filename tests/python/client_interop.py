@@ -45,8 +45,8 @@ def check_sample(stub, pb, model, info):
     check(first.SerializeToString() == second.SerializeToString(),
           "same seed gave different weights")
     check(first.model.name == model and first.model.version == info.version_number
-          and first.model.content_hash == info.version,
-          f"served by {first.model}, not version {info.version_number} ({info.version})")
+          and first.model.content_hash == info.content_hash,
+          f"served by {first.model}, not version {info.version_number} ({info.content_hash})")
     return f"SampleWeights: {len(first.layers)} layers of 3 networks"
 
 

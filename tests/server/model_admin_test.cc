@@ -1,6 +1,8 @@
 // hnet.v1.ModelAdmin over RPC: LoadModel, UnloadModel, ReloadModels and their errors.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -32,6 +34,12 @@ hnet::v1::UnloadModelRequest Unload(const std::string& name, int64_t version) {
   return request;
 }
 
+hnet::v1::UnloadModelRequest UnloadAll(const std::string& name) {
+  hnet::v1::UnloadModelRequest request = Unload(name, 0);
+  request.set_all_versions(true);
+  return request;
+}
+
 TEST_F(ModelAdminTest, LoadModelServesAFileFromAnywhereAsTheNextVersion) {
   Start();
   const std::filesystem::path staging = dir_ / "staging";
@@ -60,6 +68,8 @@ TEST_F(ModelAdminTest, LoadModelErrorsFollowTheGrpcGuide) {
   Start();
   const std::string corrupt = (dir_ / "corrupt.bin").string();
   std::ofstream(corrupt) << "not a checkpoint, just some text";
+  const std::string fifo = (dir_ / "pipe.hnet").string();  // Would block a plain open.
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   struct Case {
     hnet::v1::LoadModelRequest request;
     grpc::StatusCode code;
@@ -71,7 +81,10 @@ TEST_F(ModelAdminTest, LoadModelErrorsFollowTheGrpcGuide) {
       {Load(ModelPath("tiny"), "x", -2), grpc::StatusCode::INVALID_ARGUMENT, "version: must"},
       {Load(dir_.string(), "x", 0), grpc::StatusCode::INVALID_ARGUMENT, "is a directory"},
       {Load(ModelPath("missing"), "x", 0), grpc::StatusCode::NOT_FOUND, "missing.hnet"},
-      {Load(corrupt, "x", 0), grpc::StatusCode::DATA_LOSS, "corrupt.bin"},
+      {Load(corrupt, "x", 0), grpc::StatusCode::DATA_LOSS, "path: checkpoint " + corrupt},
+      {Load(fifo, "x", 0), grpc::StatusCode::INVALID_ARGUMENT,
+       "path: " + fifo + " is not a regular"},
+      {Load("/dev/zero", "x", 0), grpc::StatusCode::INVALID_ARGUMENT, "not a regular file"},
       {Load(ModelPath("tiny"), "tiny", 1), grpc::StatusCode::ALREADY_EXISTS,
        "'tiny' version 1 is already loaded"},
   };
@@ -100,27 +113,63 @@ TEST_F(ModelAdminTest, LoadModelErrorsFollowTheGrpcGuide) {
   EXPECT_EQ(list.models(1).version_number(), 4);
 }
 
+TEST_F(ModelAdminTest, LoadModelOfAnUnreadableFileIsAFailedPrecondition) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads any file";
+  Start();
+  const std::string path = (dir_ / "locked.bin").string();
+  testing::WriteTinyCheckpoint(path, 3);
+  std::filesystem::permissions(path, std::filesystem::perms::none);
+  hnet::v1::ModelChanges changes;
+  grpc::Status status = admin_->LoadModel(Context().get(), Load(path, "x", 0), &changes);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_message().rfind("path: ", 0), 0u) << status.error_message();
+  EXPECT_NE(status.error_message().find(path), std::string::npos) << status.error_message();
+}
+
+TEST_F(ModelAdminTest, LoadModelVersionZeroCountsFilesNoRescanHasSeen) {
+  Start();  // Rescans only on request: none has run.
+  testing::WriteTinyCheckpoint(VersionPath("tiny", 5), 4);
+  const std::string path = (dir_ / "candidate.bin").string();
+  testing::WriteTinyCheckpoint(path, 5);
+  hnet::v1::ModelChanges changes;
+  grpc::Status status = admin_->LoadModel(Context().get(), Load(path, "tiny", 0), &changes);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(Summary(changes), "UNLOADED tiny 1, LOADED tiny 6");
+}
+
 TEST_F(ModelAdminTest, UnloadModelErrorsNameWhatIsWrong) {
   Start();
   hnet::v1::ModelChanges changes;
-  grpc::Status status = admin_->UnloadModel(Context().get(), Unload("nope", 0), &changes);
+  grpc::Status status = admin_->UnloadModel(Context().get(), UnloadAll("nope"), &changes);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_NE(status.error_message().find("'nope'"), std::string::npos);
   status = admin_->UnloadModel(Context().get(), Unload("tiny", 7), &changes);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_NE(status.error_message().find("'tiny' version 7"), std::string::npos);
-  status = admin_->UnloadModel(Context().get(), Unload("../x", 0), &changes);
+  status = admin_->UnloadModel(Context().get(), UnloadAll("../x"), &changes);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("name:"), std::string::npos);
   status = admin_->UnloadModel(Context().get(), Unload("tiny", -1), &changes);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("version:"), std::string::npos);
+  // Version 0 (a request that forgot it) never means every version.
+  status = admin_->UnloadModel(Context().get(), Unload("tiny", 0), &changes);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("version: required"), std::string::npos)
+      << status.error_message();
+  hnet::v1::UnloadModelRequest both = UnloadAll("tiny");
+  both.set_version(1);
+  status = admin_->UnloadModel(Context().get(), both, &changes);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("all_versions"), std::string::npos);
+  // Nothing was unloaded.
+  EXPECT_EQ(server_->registry().size(), 1u);
 }
 
 TEST_F(ModelAdminTest, UnloadedDirectoryModelStaysUnloadedUntilItsFileChanges) {
   Start();
   hnet::v1::ModelChanges changes;
-  ASSERT_TRUE(admin_->UnloadModel(Context().get(), Unload("tiny", 0), &changes).ok());
+  ASSERT_TRUE(admin_->UnloadModel(Context().get(), UnloadAll("tiny"), &changes).ok());
   EXPECT_EQ(Summary(changes), "UNLOADED tiny 1");
   EXPECT_EQ(testing::HealthStatus(channel_.get(), ""), 2);  // No model: NOT_SERVING.
   ASSERT_TRUE(admin_->ReloadModels(Context().get(), {}, &changes).ok());
@@ -142,6 +191,25 @@ TEST_F(ModelAdminTest, UnloadingTheLatestVersionFallsBackToTheOneBelowOnDisk) {
   EXPECT_EQ(Summary(changes), "UNLOADED tiny 2, LOADED tiny 1");
   grpc::Status status;
   EXPECT_EQ(Sample("tiny", 0, 1, &status).model().version(), 1);
+}
+
+TEST_F(ModelAdminTest, UnloadingAnAdminVersionLetsTheFileItShadowedServe) {
+  Start();
+  const std::string candidate = (dir_ / "candidate.bin").string();
+  testing::WriteTinyCheckpoint(candidate, 21);
+  hnet::v1::ModelChanges changes;
+  ASSERT_TRUE(admin_->LoadModel(Context().get(), Load(candidate, "tiny", 2), &changes).ok());
+  EXPECT_EQ(Summary(changes), "UNLOADED tiny 1, LOADED tiny 2");
+  testing::WriteTinyCheckpoint(VersionPath("tiny", 2), 22);  // Shadowed by the admin version.
+  EXPECT_EQ(Summary(Rescan()), "");
+  // Unloading the admin's version 2 does not mark the directory's tiny/2.hnet unloaded.
+  ASSERT_TRUE(admin_->UnloadModel(Context().get(), Unload("tiny", 2), &changes).ok());
+  EXPECT_EQ(Summary(changes), "UNLOADED tiny 2, LOADED tiny 2");
+  grpc::Status status;
+  auto response = Sample("tiny", 0, 3, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.model().version(), 2);
+  EXPECT_TRUE(SameWeights(response, LocalWeights(VersionPath("tiny", 2), 3, 2)));
 }
 
 TEST_F(ModelAdminTest, ReloadModelsReportsWhatChanged) {

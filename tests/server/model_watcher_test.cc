@@ -20,15 +20,6 @@ using testing::Summary;
 
 using ModelWatcherTest = testing::ModelLifecycleTest;
 
-// Flips one payload byte in place: the checkpoint CRC check then fails.
-void Corrupt(const std::string& path) {
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(100);
-  const char c = static_cast<char>(f.get());
-  f.seekp(100);
-  f.put(static_cast<char>(c ^ 0x5a));
-}
-
 TEST_F(ModelWatcherTest, FirstRescanOnlyRecordsWhatIsAlreadyLoaded) {
   Start();
   const uint64_t load_id = (*server_->registry().Find("tiny"))->load_id;
@@ -82,7 +73,7 @@ TEST_F(ModelWatcherTest, CorruptFileKeepsTheOldVersionServingAndIsRetriedUntilFi
   testing::WriteTinyCheckpoint(good, 9);
   const auto overwrite = std::filesystem::copy_options::overwrite_existing;
   std::filesystem::copy_file(good, ModelPath("tiny"), overwrite);  // In place.
-  Corrupt(ModelPath("tiny"));
+  testing::CorruptCheckpoint(ModelPath("tiny"));
   for (int rescan = 0; rescan < 2; ++rescan) {  // Retried, and refused, on every rescan.
     const hnet::v1::ModelChanges changes = Rescan();
     EXPECT_EQ(Summary(changes), "FAILED tiny 1");
@@ -107,7 +98,7 @@ TEST_F(ModelWatcherTest, CorruptFileKeepsTheOldVersionServingAndIsRetriedUntilFi
 TEST_F(ModelWatcherTest, CorruptNewerVersionLeavesTheOlderOneServing) {
   Start();
   testing::WriteTinyCheckpoint(VersionPath("tiny", 2), 7);
-  Corrupt(VersionPath("tiny", 2));
+  testing::CorruptCheckpoint(VersionPath("tiny", 2));
   EXPECT_EQ(Summary(Rescan()), "FAILED tiny 2");
   grpc::Status status;
   EXPECT_EQ(Sample("tiny", 0, 5, &status).model().version(), 1);
@@ -186,6 +177,25 @@ TEST_F(ModelWatcherTest, ReloadedModelNeverServesTheOldLoadsCachedWeights) {
   EXPECT_EQ(after.model().content_hash(), ContentHash(ModelPath("tiny")));
   EXPECT_TRUE(torch::allclose(probabilities(after), expected(ModelPath("tiny")), 1e-4, 1e-5));
   EXPECT_FALSE(torch::allclose(probabilities(after), probabilities(before), 1e-4, 1e-5));
+}
+
+TEST_F(ModelWatcherTest, RequestStopEndsARescanBeforeItsNextFile) {
+  testing::WriteTinyCheckpoint(ModelPath("a"), 2);
+  testing::WriteTinyCheckpoint(ModelPath("b"), 3);
+  auto registry = std::make_shared<ModelRegistry>(std::vector<ModelPtr>{}, registry_options_);
+  ModelWatcher* self = nullptr;
+  ModelEvents events;
+  events.on_loaded = [&](const LoadedModel&, double) { self->RequestStop(); };
+  ModelWatcher watcher(registry, WatcherOptions{dir_.string(), 0}, events);
+  self = &watcher;
+  std::future<ModelWatcher::Result> rescan = watcher.Rescan();
+  watcher.Start();
+  const ModelWatcher::Result changes = rescan.get();
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  EXPECT_EQ(Summary(*changes), "LOADED a 1");  // b and tiny were never read.
+  EXPECT_EQ(registry->size(), 1u);
+  EXPECT_EQ(watcher.Rescan().get().status().code(), absl::StatusCode::kUnavailable);
+  watcher.Stop();
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <string>
@@ -63,6 +64,15 @@ inline void WriteTinyCheckpoint(const std::string& path, uint64_t torch_seed = 1
   ckpt.mutable_last_validation()->set_mean_accuracy(0.5);
   ckpt.set_created_by("server_tests");
   ASSERT_TRUE(core::WriteCheckpoint(path, ckpt).ok());
+}
+
+// Flips one payload byte of checkpoint `path` in place: its CRC check then fails.
+inline void CorruptCheckpoint(const std::string& path) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(100);
+  const char c = static_cast<char>(f.get());
+  f.seekp(100);
+  f.put(static_cast<char>(c ^ 0x5a));
 }
 
 // The hypernetwork of checkpoint `path`, loaded with core only, in eval mode on the CPU.
