@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -105,15 +106,32 @@ TEST_F(CheckpointTest, RefusesFifosDevicesAndDirectoriesWithoutBlocking) {
 }
 
 TEST_F(CheckpointTest, UnreadableFileIsPermissionDeniedNamingIt) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root reads any file";
   torch::manual_seed(34);
   HyperNetwork model(testing::MnistLayout(), testing::MnistConfig().hypernet());
   const std::string path = (dir_ / "m.hnet").string();
   ASSERT_TRUE(WriteCheckpoint(path, MakeCheckpoint(model)).ok());
+  std::filesystem::permissions(dir_, std::filesystem::perms::all);  // Traversable by anyone.
   std::filesystem::permissions(path, std::filesystem::perms::none);
-  auto read = ReadCheckpoint(path);
-  EXPECT_EQ(read.status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_NE(read.status().message().find(path), std::string::npos) << read.status();
+  if (::geteuid() != 0) {
+    auto read = ReadCheckpoint(path);
+    EXPECT_EQ(read.status().code(), absl::StatusCode::kPermissionDenied);
+    EXPECT_NE(read.status().message().find(path), std::string::npos) << read.status();
+    return;
+  }
+  // Root reads any file: read it from a child that runs as "nobody".
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+    auto read = ReadCheckpoint(path);
+    const bool ok = read.status().code() == absl::StatusCode::kPermissionDenied &&
+                    read.status().message().find(path) != absl::string_view::npos;
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: not PERMISSION_DENIED naming the file; 2: no setuid";
 }
 
 TEST_F(CheckpointTest, RefusesOtherFormatVersions) {
