@@ -23,7 +23,9 @@ class CallLog {
   // not null (it must outlive the call).
   explicit CallLog(absl::string_view method, Metrics* metrics = nullptr);
 
-  void set_model(absl::string_view model) { model_ = std::string(model.substr(0, 100)); }
+  // The model the call names; a pinned `version` (> 0) shows in the log line as
+  // "name@version", while the metrics label stays the name.
+  void set_model(absl::string_view model, int64_t version = 0);
   void set_size(int64_t size) { size_ = size; }
   // Accumulates the time the call's executor tasks queue and run (pass to RunOn and
   // ClassifyJob).
@@ -35,7 +37,8 @@ class CallLog {
 
  private:
   std::string method_;
-  std::string model_ = "-";
+  std::string model_ = "-";         // Metrics label (checked against loaded names).
+  std::string logged_model_ = "-";  // Log field.
   int64_t size_ = 0;
   std::chrono::steady_clock::time_point start_;
   Metrics* metrics_;

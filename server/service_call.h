@@ -38,7 +38,7 @@ class HyperNetService::Call {
   // INVALID_ARGUMENT. The call keeps what it resolved even if it is swapped out meanwhile.
   absl::StatusOr<ModelPtr> Model(const ModelRegistry& registry, const std::string& name,
                                  int64_t version) {
-    log.set_model(version == 0 ? name : absl::StrCat(name, "@", version));
+    log.set_model(name, version);
     return registry.Find(name, version);
   }
 

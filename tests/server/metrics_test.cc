@@ -15,6 +15,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "server/call_log.h"
 #include "server/metrics_http.h"
 
 namespace hnet::server {
@@ -161,6 +162,19 @@ TEST(MetricsTest, RequestsUseBoundedModelLabels) {
   metrics.RecordRequest("Classify", "mnist", absl::StatusCode::kOk, 0.21, timing);
   EXPECT_EQ(metrics.request_queue().Get({"Classify"})->count, 1u);
   EXPECT_DOUBLE_EQ(metrics.request_compute().Get({"Classify"})->sum, 0.2);
+}
+
+TEST(MetricsTest, CallsPinningAVersionCountUnderTheModelName) {
+  Metrics metrics("1.2.3");
+  metrics.RecordModelLoad("mnist", "3", 0.5);
+  CallLog pinned("SampleWeights", &metrics);
+  pinned.set_model("mnist", 3);  // Logged as "mnist@3".
+  EXPECT_TRUE(pinned.Finish(absl::OkStatus()).ok());
+  CallLog latest("SampleWeights", &metrics);
+  latest.set_model("mnist");
+  EXPECT_TRUE(latest.Finish(absl::OkStatus()).ok());
+  EXPECT_EQ(metrics.requests().Value({"SampleWeights", "mnist", "OK"}), 2);
+  EXPECT_EQ(metrics.requests().Value({"SampleWeights", "-", "OK"}), 0);
 }
 
 TEST(MetricsTest, ModelReloadReplacesTheVersionAndUnloadRemovesIt) {
