@@ -33,8 +33,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "LibTorch CPU threads")->capture_default_str();
   app.add_option("--seed", seed, "Seed of every random draw")->capture_default_str();
   app.add_flag("--quick", quick,
-               "Scale everything down (CI, smoke tests); flags given after "
-               "it still apply");
+               "Scale everything down (CI, smoke tests); sizes given explicitly, anywhere on "
+               "the command line, still apply");
   app.add_option(
          "--sections", sections,
          "Comma-separated experiments or 'all': " + absl::StrJoin(hnet::eval::AllSections(), ","))
@@ -73,25 +73,24 @@ int main(int argc, char** argv) {
   app.add_option("--log_level", log_level, "debug, info, warn or error");
   CLI11_PARSE(app, argc, argv);
   if (quick) {
-    hnet::eval::EvalOptions scaled = hnet::eval::QuickOptions(hnet::eval::EvalOptions{});
-    hnet::eval::EvalOptions base;
-    // Only options left at their defaults take the quick values; others keep the flag's.
-    auto pick = [](auto& field, const auto& def, const auto& q) {
-      if (field == def) field = q;
+    const hnet::eval::EvalOptions scaled = hnet::eval::QuickOptions(hnet::eval::EvalOptions{});
+    // Options not given on the command line take the quick values; given ones keep theirs.
+    auto pick = [&app](const char* flag, auto& field, const auto& q) {
+      if (app.count(flag) == 0) field = q;
     };
-    pick(o.networks, base.networks, scaled.networks);
-    pick(o.ensembles, base.ensembles, scaled.ensembles);
-    pick(o.ensemble_size, base.ensemble_size, scaled.ensemble_size);
-    pick(o.ensemble_sizes, base.ensemble_sizes, scaled.ensemble_sizes);
-    pick(o.path_pairs, base.path_pairs, scaled.path_pairs);
-    pick(o.path_points, base.path_points, scaled.path_points);
-    pick(o.adversarial_images, base.adversarial_images, scaled.adversarial_images);
-    pick(o.adversarial_ensemble, base.adversarial_ensemble, scaled.adversarial_ensemble);
-    pick(o.adversarial_epsilon_steps, base.adversarial_epsilon_steps,
+    pick("--networks", o.networks, scaled.networks);
+    pick("--ensembles", o.ensembles, scaled.ensembles);
+    pick("--ensemble_size", o.ensemble_size, scaled.ensemble_size);
+    pick("--ensemble_sizes", o.ensemble_sizes, scaled.ensemble_sizes);
+    pick("--path_pairs", o.path_pairs, scaled.path_pairs);
+    pick("--path_points", o.path_points, scaled.path_points);
+    pick("--adversarial_images", o.adversarial_images, scaled.adversarial_images);
+    pick("--adversarial_ensemble", o.adversarial_ensemble, scaled.adversarial_ensemble);
+    pick("--adversarial_epsilon_steps", o.adversarial_epsilon_steps,
          scaled.adversarial_epsilon_steps);
-    pick(o.uncertainty_members, base.uncertainty_members, scaled.uncertainty_members);
-    pick(o.test_images, base.test_images, scaled.test_images);
-    pick(o.ood_images, base.ood_images, scaled.ood_images);
+    pick("--uncertainty_members", o.uncertainty_members, scaled.uncertainty_members);
+    pick("--test_images", o.test_images, scaled.test_images);
+    pick("--ood_images", o.ood_images, scaled.ood_images);
   }
   hnet::log::Init(log_level);
   auto fail = [](const absl::Status& status) {

@@ -51,9 +51,11 @@ bool ChangedRegistry(const ModelChanges& changes) {
                      [](const ModelChange& c) { return c.kind() != ModelChange::FAILED; });
 }
 
-std::string Describe(const ModelPtr& model) {
-  if (model == nullptr) return "nothing";
-  return absl::StrCat("version ", model->version, " (content ", model->content_hash, ")");
+// ", version V (content H) keeps serving" for the version a failed file leaves serving.
+std::string StillServing(const ModelPtr& model) {
+  if (model == nullptr) return "";
+  return absl::StrCat(", version ", model->version, " (content ", model->content_hash,
+                      ") keeps serving");
 }
 
 }  // namespace
@@ -257,8 +259,8 @@ bool ModelWatcher::Refresh(const CheckpointFile& file, FileState& state, ModelCh
   auto fail = [&](const absl::Status& status) {
     const std::string message(status.message());
     if (!same_state || state.failure != message) {  // Once per file state.
-      log::Warn("model {} version {}: {}; not loading it, {} keeps serving", file.name,
-                file.version, message, Describe(current));
+      log::Warn("model {} version {}: {}; not loading it{}", file.name, file.version, message,
+                StillServing(current));
     }
     state.path = file.path;
     state.stamp = file.stamp;

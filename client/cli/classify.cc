@@ -33,6 +33,13 @@ absl::Status RunClassify(const client::Client& client, const std::string& model,
   absl::StatusOr<client::EnsembleRule> rule = ParseRule(args.rule);
   if (!rule.ok()) return rule.status();
   if (args.batch < 1) return absl::InvalidArgumentError("--batch: must be >= 1");
+  if (args.ensemble_size < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("-k/--ensemble_size: must be >= 1, got ", args.ensemble_size));
+  }
+  if (args.show < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--show: must be >= 0, got ", args.show));
+  }
   absl::StatusOr<client::Tensor> images = LoadImages(args.images);
   if (!images.ok()) return images.status();
   *images = Head(*images, args.limit);

@@ -17,7 +17,7 @@ namespace hnet::cli {
 
 struct SampleArgs {
   int64_t model_version = 0;  // 0: the latest
-  int32_t n = 1;
+  std::optional<int32_t> n;      // default: 1, or the rows of z_file
   std::optional<uint64_t> seed;  // default: 0 unless z_file is set
   std::string z_file;            // .npy float32 [n, z_dim]
   bool gauge_fixed = false;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "client/idx.h"
 
 #ifdef HNET_CLI_HAVE_PNG
@@ -75,7 +76,19 @@ absl::Status AppendPng(const std::string& path, std::string* pixels, int64_t* he
 absl::StatusOr<Tensor> LoadImages(const std::vector<std::string>& paths) {
   if (paths.empty()) return absl::InvalidArgumentError("--images: no file given");
   if (paths.size() == 1 && !absl::EndsWithIgnoreCase(paths[0], ".png")) {
-    return ReadIdxMaybeGzip(paths[0]);
+    absl::StatusOr<Tensor> images = ReadIdxMaybeGzip(paths[0]);
+    if (images.ok() && images->shape.size() != 3 && images->shape.size() != 4) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--images: ", paths[0], " holds an array of shape [", absl::StrJoin(images->shape, ", "),
+          "], not images [N, H, W] or [N, C, H, W] (a labels file?)"));
+    }
+    return images;
+  }
+  for (const std::string& path : paths) {
+    if (!absl::EndsWithIgnoreCase(path, ".png")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--images: give one IDX file or several .png files; ", path, " is not a .png"));
+    }
   }
   Tensor images;
   images.dtype = DType::kUint8;
@@ -84,8 +97,8 @@ absl::StatusOr<Tensor> LoadImages(const std::vector<std::string>& paths) {
     int64_t h = 0, w = 0;
     if (absl::Status s = AppendPng(path, &images.bytes, &h, &w); !s.ok()) return s;
     if (height != 0 && (h != height || w != width)) {
-      return absl::InvalidArgumentError(absl::StrCat("--images: ", path, " is ", h, "x", w,
-                                                     ", not ", height, "x", width));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--images: ", path, " is ", h, "x", w, ", not ", height, "x", width));
     }
     height = h;
     width = w;

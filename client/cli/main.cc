@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
 
   hnet::cli::SampleArgs sample_args;
   CLI::App* sample = app.add_subcommand("sample", "Generate networks and write their weights");
-  sample->add_option("-n", sample_args.n, "Networks to generate")->capture_default_str();
+  sample->add_option("-n", sample_args.n, "Networks to generate (default 1)");
   sample->add_option("--seed", sample_args.seed, "Noise seed (default 0)");
   sample->add_option("--z", sample_args.z_file, "Noise vectors: .npy float32 [n, z_dim]");
   sample->add_flag("--gauge_fixed", sample_args.gauge_fixed, "Apply the scale gauge");
@@ -103,7 +103,8 @@ int main(int argc, char** argv) {
       ->required();
   classify->add_option("--labels", classify_args.labels, "IDX(.gz) labels: report accuracy");
   classify->add_option("-k,--ensemble_size", classify_args.ensemble_size, "Members")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(IntAtLeast(1));
   classify->add_option("--seed", classify_args.seed, "Noise seed")->capture_default_str();
   classify->add_option("--rule", classify_args.rule, "mean, vote or confident")
       ->capture_default_str();
@@ -113,7 +114,8 @@ int main(int argc, char** argv) {
       ->check(IntAtLeast(1))
       ->capture_default_str();
   classify->add_option("--show", classify_args.show, "Predictions to print")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(IntAtLeast(0));
 
   hnet::cli::PathArgs path_args;
   CLI::App* path = app.add_subcommand("path", "Accuracy along paths between two networks");
@@ -122,12 +124,13 @@ int main(int argc, char** argv) {
   path->add_option("--end_seed", path_args.end_seed, "Seed of the second network")
       ->capture_default_str();
   path->add_option("--points", path_args.points, "Points, endpoints included")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(IntAtLeast(2));
   path->add_option("--mode", path_args.mode, "both, direct or interpolated")
       ->capture_default_str();
   path->add_option("--images", path_args.images, "IDX(.gz) inputs (default: server's split)");
   path->add_option("--labels", path_args.labels, "IDX(.gz) labels of --images");
-  path->add_option("--limit", path_args.limit, "Use the first N inputs (0: all)")
+  path->add_option("--limit", path_args.limit, "Use the first N of --images (0: all)")
       ->check(IntAtLeast(0));
   path->add_option("--csv", path_args.csv, "Write t,direct_accuracy,interpolated_accuracy");
   CLI11_PARSE(app, argc, argv);
@@ -150,6 +153,9 @@ int main(int argc, char** argv) {
   if (!client.ok()) return Fail(client.status());
 
   if (info->parsed()) {
+    if (model.empty() && model_version != 0) {
+      return Fail(absl::InvalidArgumentError("--model_version: give --model too"));
+    }
     absl::Status s = hnet::cli::RunInfo(**client, model, model_version, std::cout);
     return s.ok() ? 0 : Fail(s);
   }

@@ -20,8 +20,8 @@ absl::StatusOr<client::PathMode> ParseMode(const std::string& mode) {
 
 }  // namespace
 
-absl::Status RunPath(const client::Client& client, const std::string& model,
-                     const PathArgs& args, std::ostream& out) {
+absl::Status RunPath(const client::Client& client, const std::string& model, const PathArgs& args,
+                     std::ostream& out) {
   client::PathOptions options;
   options.version = args.model_version;
   absl::StatusOr<client::PathMode> mode = ParseMode(args.mode);
@@ -30,8 +30,15 @@ absl::Status RunPath(const client::Client& client, const std::string& model,
   options.start = client::Noise::FromSeed(args.start_seed);
   options.end = client::Noise::FromSeed(args.end_seed);
   options.points = args.points;
+  if (args.points < 2) {
+    return absl::InvalidArgumentError(absl::StrCat("--points: must be >= 2, got ", args.points));
+  }
   if (args.images.empty() != args.labels.empty()) {
     return absl::InvalidArgumentError("--labels: give --images and --labels together");
+  }
+  if (args.limit != 0 && args.images.empty()) {
+    return absl::InvalidArgumentError(
+        "--limit: applies to --images; the server's evaluation split is always used whole");
   }
   if (!args.images.empty()) {
     absl::StatusOr<client::Tensor> images = LoadImages({args.images});
@@ -40,8 +47,17 @@ absl::Status RunPath(const client::Client& client, const std::string& model,
     if (!labels.ok()) return labels.status();
     options.inputs = Head(*images, args.limit);
     options.labels = Head(*labels, args.limit);
+    if (options.labels.shape[0] != options.inputs.shape[0]) {
+      return absl::InvalidArgumentError(absl::StrCat("--labels: ", options.labels.shape[0],
+                                                     " labels for ", options.inputs.shape[0],
+                                                     " images"));
+    }
   }
   absl::StatusOr<client::PathResult> result = client.InterpolatePath(model, options);
+  if (absl::IsResourceExhausted(result.status()) && !args.images.empty()) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(result.status().message(), "; send fewer inputs with --limit"));
+  }
   if (!result.ok()) return result.status();
 
   out << absl::StrFormat("model %s version %d (content %s): seed %d -> seed %d, %d inputs\n", model,
@@ -50,10 +66,16 @@ absl::Status RunPath(const client::Client& client, const std::string& model,
   out << absl::StrFormat("%8s %10s %13s\n", "t", "direct", "interpolated");
   std::ostringstream csv;
   csv << "t,direct_accuracy,interpolated_accuracy\n";
+  // A mode that was not run prints "-" and leaves its CSV cell empty (not an accuracy of 0).
+  const bool direct = options.mode != client::PathMode::kInterpolated;
+  const bool interpolated = options.mode != client::PathMode::kDirect;
+  auto table = [](bool ran, double v) { return ran ? absl::StrFormat("%.4f", v) : "-"; };
+  auto csv_cell = [](bool ran, double v) { return ran ? absl::StrFormat("%.6g", v) : ""; };
   for (const client::PathPoint& p : result->points) {
-    out << absl::StrFormat("%8.4f %10.4f %13.4f\n", p.t, p.direct_accuracy,
-                           p.interpolated_accuracy);
-    csv << absl::StrFormat("%.6g,%.6g,%.6g\n", p.t, p.direct_accuracy, p.interpolated_accuracy);
+    out << absl::StrFormat("%8.4f %10s %13s\n", p.t, table(direct, p.direct_accuracy),
+                           table(interpolated, p.interpolated_accuracy));
+    csv << absl::StrFormat("%.6g,%s,%s\n", p.t, csv_cell(direct, p.direct_accuracy),
+                           csv_cell(interpolated, p.interpolated_accuracy));
   }
   if (!args.csv.empty()) {
     if (absl::Status s = client::WriteFile(args.csv, csv.str()); !s.ok()) return s;

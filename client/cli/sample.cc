@@ -83,12 +83,21 @@ absl::StatusOr<client::SampleResult> StreamAndStack(const client::Client& client
 
 absl::Status RunSample(const client::Client& client, const std::string& model,
                        const SampleArgs& args, std::ostream& out) {
+  if (args.out_dir.empty() && args.npz.empty() && args.pt.empty()) {
+    return absl::InvalidArgumentError("give --out_dir, --npz or --pt: where to write the weights");
+  }
+  if (args.n.has_value() && *args.n < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("-n: must be >= 1, got ", *args.n));
+  }
   client::SampleOptions options;
   options.version = args.model_version;
-  options.n = args.n;
+  options.n = args.n.value_or(1);
   if (!args.z_file.empty()) {
     if (args.seed.has_value()) {
       return absl::InvalidArgumentError("--seed: give --seed or --z, not both");
+    }
+    if (args.n.has_value()) {
+      return absl::InvalidArgumentError("-n: give -n or --z, not both (z's rows are the networks)");
     }
     absl::StatusOr<client::Tensor> z = client::ReadNpy(args.z_file);
     if (!z.ok()) return z.status();
@@ -106,9 +115,8 @@ absl::Status RunSample(const client::Client& client, const std::string& model,
   const double payload_bytes =
       static_cast<double>(n) * (info->weight_count + (options.return_z ? info->z_dim : 0)) * 4;
   const bool stream = payload_bytes > 0.9 * client.options().max_message_bytes;
-  absl::StatusOr<client::SampleResult> result = stream
-                                                    ? StreamAndStack(client, model, options)
-                                                    : client.SampleWeights(model, options);
+  absl::StatusOr<client::SampleResult> result =
+      stream ? StreamAndStack(client, model, options) : client.SampleWeights(model, options);
   if (!result.ok()) return result.status();
   if (stream) out << "streamed " << n << " networks (one message each)\n";
 

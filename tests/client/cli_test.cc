@@ -82,7 +82,8 @@ assert tuple(d['layer0'].shape) == (2, 2, 3)
 assert d['layer1'][1, 0, 2].item() == 3000 + 10 + 1 + 2 / 8
 n = np.load(')PY" + args.npz + R"PY(')
 assert (n['layer0'] == d['layer0'].numpy()).all()
-)PY"), 0);
+)PY"),
+            0);
 }
 
 TEST_F(CliTest, SamplePastTheMessageLimitStreamsTheSameArrays) {
@@ -110,8 +111,35 @@ TEST_F(CliTest, SampleRejectsSeedWithZ) {
   SampleArgs args;
   args.seed = 1;
   args.z_file = dir_ + "/z.npy";
+  args.npz = dir_ + "/w.npz";
   std::ostringstream out;
-  EXPECT_EQ(RunSample(*client_, "mnist", args, out).code(), absl::StatusCode::kInvalidArgument);
+  absl::Status s = RunSample(*client_, "mnist", args, out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message().rfind("--seed:", 0), 0u) << s;
+}
+
+TEST_F(CliTest, SampleNamesTheFlagOfEachBadArgumentBeforeCallingTheServer) {
+  struct Case {
+    SampleArgs args;
+    std::string message;
+  };
+  SampleArgs nothing_written;
+  SampleArgs zero;
+  zero.n = 0;
+  zero.npz = dir_ + "/w.npz";
+  SampleArgs n_and_z;
+  n_and_z.n = 5;
+  n_and_z.z_file = dir_ + "/z.npy";
+  n_and_z.npz = dir_ + "/w.npz";
+  for (const Case& c : std::vector<Case>{{nothing_written, "give --out_dir, --npz or --pt"},
+                                         {zero, "-n: must be >= 1, got 0"},
+                                         {n_and_z, "-n: give -n or --z, not both"}}) {
+    std::ostringstream out;
+    absl::Status s = RunSample(*client_, "mnist", c.args, out);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.message;
+    EXPECT_EQ(s.message().rfind(c.message, 0), 0u) << s;
+  }
+  EXPECT_EQ(server_.service().calls.load(), 0);
 }
 
 TEST_F(CliTest, ClassifyReportsAccuracy) {
@@ -134,8 +162,7 @@ TEST_F(CliTest, ClassifyNamesBadRule) {
   args.images = {"unused"};
   args.rule = "median";
   std::ostringstream out;
-  EXPECT_NE(RunClassify(*client_, "mnist", args, out).message().find("--rule"),
-            std::string::npos);
+  EXPECT_NE(RunClassify(*client_, "mnist", args, out).message().find("--rule"), std::string::npos);
 }
 
 TEST_F(CliTest, PathWritesCsv) {
@@ -146,6 +173,59 @@ TEST_F(CliTest, PathWritesCsv) {
   ASSERT_TRUE(RunPath(*client_, "mnist", args, out).ok());
   EXPECT_EQ(*client::ReadFile(args.csv),
             "t,direct_accuracy,interpolated_accuracy\n0,1,0.75\n0.5,0.75,0.75\n1,0.5,0.75\n");
+}
+
+TEST_F(CliTest, PathMarksAModeThatWasNotRunInsteadOfPrintingZero) {
+  PathArgs args;
+  args.points = 3;
+  args.mode = "direct";
+  args.csv = dir_ + "/path.csv";
+  std::ostringstream out;
+  ASSERT_TRUE(RunPath(*client_, "mnist", args, out).ok());
+  EXPECT_EQ(*client::ReadFile(args.csv),
+            "t,direct_accuracy,interpolated_accuracy\n0,1,\n0.5,0.75,\n1,0.5,\n");
+  EXPECT_NE(out.str().find("  0.5000     0.7500             -\n"), std::string::npos) << out.str();
+}
+
+TEST_F(CliTest, PathNamesTheFlagOfEachBadArgument) {
+  const std::string images = WriteIdx("images", 0x08, {4, 2, 2}, std::string(16, '\x10'));
+  const std::string labels = WriteIdx("labels", 0x08, {3}, std::string("\x00\x01\x02", 3));
+  PathArgs limit_alone;
+  limit_alone.limit = 100;
+  PathArgs one_point;
+  one_point.points = 1;
+  PathArgs mismatched;
+  mismatched.images = images;
+  mismatched.labels = labels;
+  for (const auto& [args, message] : std::vector<std::pair<PathArgs, std::string>>{
+           {limit_alone, "--limit: applies to --images"},
+           {one_point, "--points: must be >= 2, got 1"},
+           {mismatched, "--labels: 3 labels for 4 images"}}) {
+    std::ostringstream out;
+    absl::Status s = RunPath(*client_, "mnist", args, out);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << message;
+    EXPECT_EQ(s.message().rfind(message, 0), 0u) << s;
+  }
+  EXPECT_EQ(server_.service().calls.load(), 0);
+}
+
+TEST_F(CliTest, ImagesMustBeOneIdxImageFileOrPngs) {
+  const std::string labels = WriteIdx("labels", 0x08, {2}, "ab");
+  absl::StatusOr<client::Tensor> read = LoadImages({labels});
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(read.status().message().find("shape [2], not images"), std::string::npos)
+      << read.status();
+  read = LoadImages({labels, labels});
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(read.status().message().find("give one IDX file or several .png files"),
+            std::string::npos)
+      << read.status();
+  ClassifyArgs args;
+  args.images = {WriteIdx("images", 0x08, {4, 2, 2}, std::string(16, '\x10'))};
+  args.ensemble_size = 0;
+  std::ostringstream out;
+  EXPECT_EQ(RunClassify(*client_, "mnist", args, out).message(),
+            "-k/--ensemble_size: must be >= 1, got 0");
 }
 
 TEST_F(CliTest, GzipIsReadTransparently) {
