@@ -11,8 +11,9 @@
 namespace hnet::server {
 namespace {
 
-// Networks scored per pass: bounds the probabilities kept and the time between checks.
-constexpr int64_t kScoreNetworks = 32;
+// Network-image forwards per pass (as Classify): bounds the probabilities kept and the time
+// between cancellation checks, whatever the number of images.
+constexpr int64_t kScoreNetworkImages = 16384;
 
 absl::StatusOr<std::vector<double>> Score(const core::TargetLayout& layout,
                                           const core::WeightBatch& weights,
@@ -20,11 +21,13 @@ absl::StatusOr<std::vector<double>> Score(const core::TargetLayout& layout,
                                           const Cancellation* cancellation) {
   std::vector<double> out;
   const int64_t n = weights.front().size(0);
-  for (int64_t first = 0; first < n; first += kScoreNetworks) {
+  const int64_t per_pass =
+      std::max<int64_t>(1, kScoreNetworkImages / std::max<int64_t>(1, request.images.size(0)));
+  for (int64_t first = 0; first < n; first += per_pass) {
     if (cancellation != nullptr && cancellation->cancelled()) {
       return absl::CancelledError("cancelled while scoring the path");
     }
-    const int64_t last = std::min(n, first + kScoreNetworks);
+    const int64_t last = std::min(n, first + per_pass);
     at::Tensor probs = core::PredictProbabilities(layout, core::SliceNetworks(weights, first, last),
                                                   request.images);
     std::vector<double> acc = core::NetworkAccuracies(probs, request.labels);

@@ -72,6 +72,10 @@ absl::Status WarmUp(const LoadedModel& model) {
 
 absl::Status ValidateModelName(absl::string_view name, absl::string_view field) {
   if (name.empty()) return FieldError(field, "required");
+  if (name.size() > kMaxModelNameLength) {
+    return FieldError(field, absl::StrCat("'", name.substr(0, 100), "...' is longer than ",
+                                          kMaxModelNameLength, " characters"));
+  }
   const bool ok = std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
            c == '_' || c == '-';

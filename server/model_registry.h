@@ -67,7 +67,11 @@ struct ModelSpec {
   ModelSource source = ModelSource::kDirectory;
 };
 
-// OK when `name` matches [A-Za-z0-9._-]+; otherwise INVALID_ARGUMENT naming field `field`.
+// Longest model name (file names allow 255 bytes, and errors echo the name).
+inline constexpr size_t kMaxModelNameLength = 200;
+
+// OK when `name` matches [A-Za-z0-9._-]{1,200}; otherwise INVALID_ARGUMENT naming field
+// `field`.
 absl::Status ValidateModelName(absl::string_view name, absl::string_view field = "model");
 
 // Reads (once), verifies and loads one checkpoint as spec.name / spec.version on the

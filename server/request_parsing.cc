@@ -38,7 +38,14 @@ bool AllFinite(const at::Tensor& t) {
 std::string DescribeTensor(const TensorProto& proto) {
   std::string dtype = TensorProto::DType_Name(proto.dtype());
   if (dtype.empty()) dtype = absl::StrCat("dtype ", static_cast<int>(proto.dtype()));
-  return absl::StrCat(absl::AsciiStrToLower(dtype), " [", absl::StrJoin(proto.shape(), ", "), "]");
+  // At most kShownDims dimensions: a message must stay far below gRPC's metadata limit.
+  constexpr int kShownDims = 8;
+  const auto& shape = proto.shape();
+  const bool cut = shape.size() > kShownDims;
+  return absl::StrCat(
+      absl::AsciiStrToLower(dtype), " [",
+      absl::StrJoin(shape.begin(), cut ? shape.begin() + kShownDims : shape.end(), ", "),
+      cut ? absl::StrCat(", ... (", shape.size(), " dimensions)") : "", "]");
 }
 
 at::Tensor NoiseSpec::Resolve(const LoadedModel& model) const {
@@ -126,6 +133,9 @@ absl::StatusOr<at::Tensor> ParseImages(const TensorProto& proto, absl::string_vi
   at::Tensor x = images->reshape({s[0], c, h, w});
   if (x.scalar_type() == torch::kUInt8) return x.to(torch::kFloat32).div_(255.0);
   if (!AllFinite(x)) return FieldError(field, "values must be finite");
+  if (x.numel() > 0 && (x.min().item<float>() < 0 || x.max().item<float>() > 1)) {
+    return FieldError(field, "float32 pixel values must be in [0, 1] (or send uint8 0..255)");
+  }
   return x;
 }
 

@@ -60,6 +60,9 @@ class HyperNetService::SampleWeightsReactor final : public grpc::ServerUnaryReac
     grpc::ByteBuffer copy = bytes;  // Shares the slices; parsing consumes the buffer.
     if (!grpc::SerializationTraits<hnet::v1::SampleWeightsRequest>::Deserialize(&copy, &request)
              .ok()) {
+      // A call cancelled or past its deadline before its message was read arrives empty:
+      // that is the client's stop, not a malformed request.
+      if (absl::Status stop = call_.Stop()(); !stop.ok()) return stop;
       return absl::InvalidArgumentError("request: not a valid hnet.v1.SampleWeightsRequest");
     }
     auto model = call_.Model(*service_->registry_, request.model(), request.version());

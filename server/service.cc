@@ -259,13 +259,18 @@ absl::Status HyperNetService::DoInterpolatePath(Call& call,
   }
   auto result = RunOn<hnet::v1::InterpolatePathResponse>(
       *executor_, call.Stop(),
-      [path = std::move(path), eval_data = eval_data_,
+      [path = std::move(path), eval_data = eval_data_, max_inputs = limits_.max_inputs,
        return_weights = request.return_weights()](const Cancellation& cancellation) mutable
       -> absl::StatusOr<hnet::v1::InterpolatePathResponse> {
         const core::TargetLayout& layout = path.model->layout;
         if (!path.images.defined()) {
           auto split = eval_data->TestSplit(path.model->dataset);
           if (!split.ok()) return split.status();
+          if (split->images.size(0) > max_inputs) {  // The split is inputs too.
+            return LimitError(
+                absl::StrCat("the server's evaluation split of ", split->images.size(0), " images"),
+                max_inputs, "--max_inputs", "; send at most that many inputs and labels");
+          }
           if (split->images.size(1) != layout.input_channels() ||
               split->images.size(2) != layout.input_height() ||
               split->images.size(3) != layout.input_width()) {

@@ -99,6 +99,9 @@ TEST_F(BadRequestTest, EveryBadInputIsRefusedAndTheServerKeepsServing) {
   unknown_info.set_model("missing");
   hnet::v1::GetModelInfoRequest traversal_info;
   traversal_info.set_model("../tiny");
+  // 5,000 dimensions: the message may not echo them all (gRPC caps the status metadata).
+  auto many_dims = with_z(torch::zeros({1, 8}));
+  for (int i = 0; i < 5000; ++i) many_dims.mutable_noise()->mutable_z()->add_shape(1);
 
   using grpc::StatusCode;
   const std::vector<BadCase> cases = {
@@ -117,6 +120,10 @@ TEST_F(BadRequestTest, EveryBadInputIsRefusedAndTheServerKeepsServing) {
        },
        StatusCode::INVALID_ARGUMENT, "model:"},
       {"empty model", Of(Sample("", 2)), StatusCode::INVALID_ARGUMENT, "model: required"},
+      {"20,000-character model name", Of(Sample(std::string(20000, 'a'), 2)),
+       StatusCode::INVALID_ARGUMENT, "is longer than 200 characters"},
+      {"5,000 z dimensions", Of(many_dims), StatusCode::INVALID_ARGUMENT,
+       "1, 1, 1, ... (5002 dimensions)]"},
       {"n = 0", Of(Sample("tiny", 0)), StatusCode::INVALID_ARGUMENT, "n: must be >= 1"},
       {"too many networks", Of(Sample("tiny", 51)), StatusCode::RESOURCE_EXHAUSTED,
        "--max_networks"},
@@ -140,6 +147,10 @@ TEST_F(BadRequestTest, EveryBadInputIsRefusedAndTheServerKeepsServing) {
        "inputs: expected [N, 28, 28] or [N, 1, 28, 28], got float32 [2, 27, 28]"},
       {"inputs not finite", Of(Classify(torch::full({1, 28, 28}, INFINITY), 3)),
        StatusCode::INVALID_ARGUMENT, "inputs: values must be finite"},
+      {"float inputs above 1", Of(Classify(torch::full({1, 28, 28}, 1e38), 3)),
+       StatusCode::INVALID_ARGUMENT, "inputs: float32 pixel values must be in [0, 1]"},
+      {"float inputs below 0", Of(Classify(torch::full({1, 28, 28}, -0.5), 3)),
+       StatusCode::INVALID_ARGUMENT, "inputs: float32 pixel values must be in [0, 1]"},
       {"no inputs", Of(Classify(torch::zeros({0, 28, 28}), 3)), StatusCode::INVALID_ARGUMENT,
        "inputs count: must be >= 1"},
       {"ensemble 0", Of(Classify(torch::zeros({1, 28, 28}), 0)), StatusCode::INVALID_ARGUMENT,

@@ -123,6 +123,16 @@ TEST_F(InterpolatePathTest, UsesTheServersTestSplitWithoutInputs) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.evaluated_inputs(), 10000);
   EXPECT_GE(response.points(0).direct_accuracy(), 0.0);
+
+  // The split counts against --max_inputs like sent inputs do.
+  options_.limits.max_inputs = 100;
+  StartServer();
+  status = stub_->InterpolatePath(Context().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(status.error_message().find("evaluation split of 10000 images exceeds the limit of "
+                                        "100 (--max_inputs)"),
+            std::string::npos)
+      << status.error_message();
 }
 
 TEST_F(InterpolatePathTest, ExplainsAMissingEvaluationSplit) {
