@@ -1,11 +1,16 @@
 """Runs the sweep Job's script (as rendered into its ConfigMap) for every completion index with a
 stand-in hnet-train, and checks that index i trains lambda i with flags hnet-train accepts,
 publishes one checkpoint per lambda into the models dir, resumes a staged checkpoint, skips a
-published one and refuses an index past the list."""
+published one, refuses an index past the list and refuses a lambda that would make an
+unservable model name (1e+3)."""
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+
+# What hnet-server accepts as a model name (server/model_directory.cc); other files are skipped.
+MODEL_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 FAKE_TRAIN = r"""#!/bin/sh
 # Stand-in for hnet-train: logs its argv (one word per line, then a blank line) and writes
@@ -91,6 +96,8 @@ def check_sweep_script(script, job_env, lambdas, train_flags, report, where):
         report.check(content == f"lambda={lam}", where, field,
                      f"{new[0]} holds '{content}', not the lambda {lam} checkpoint")
         report.check(lam in new[0], where, field, f"{new[0]}: the name must carry the lambda")
+        report.check(MODEL_NAME.fullmatch(new[0][:-len(".hnet")]) is not None, where, field,
+                     f"{new[0]}: not a model name hnet-server serves ([A-Za-z0-9._-]+)")
         report.check(not os.path.exists(out), where, field, f"{out} left in staging")
         published[lam] = new[0]
     report.check(len(set(published.values())) == len(lambdas), where, "sweep script",
@@ -100,6 +107,17 @@ def check_sweep_script(script, job_env, lambdas, train_flags, report, where):
     report.check(result.returncode != 0 and "out of range" in result.stderr, where,
                  f"sweep script, JOB_COMPLETION_INDEX={len(lambdas)}",
                  f"must fail naming the range (exit {result.returncode}: {result.stderr.strip()})")
+    # '+' (1e+3) is a number to hnet-train but not allowed in a model name: the server would
+    # skip the published file.
+    calls_before = len(_calls(log))
+    before = set(os.listdir(models)) if os.path.isdir(models) else set()
+    result = run(0, HNET_SWEEP_LAMBDAS="1e+3 1e4")
+    after = set(os.listdir(models)) if os.path.isdir(models) else set()
+    report.check(result.returncode != 0 and "1e+3" in result.stderr and
+                 len(_calls(log)) == calls_before and after == before, where,
+                 "sweep script, HNET_SWEEP_LAMBDAS=1e+3", "must refuse the lambda, naming it, "
+                 f"before training (exit {result.returncode}: {result.stderr.strip()}, "
+                 f"published {sorted(after - before)})")
     calls_before = len(_calls(log))
     result = run(0)
     report.check(result.returncode == 0 and len(_calls(log)) == calls_before, where,

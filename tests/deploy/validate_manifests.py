@@ -4,8 +4,8 @@ systemd unit, against each other and against the flags hnet-server, hnet-train a
 (parsed from the C++ sources at test time, so a manifest using a flag that does not exist fails).
 
 Usage: validate_manifests.py [--root REPO] [--strict] [--no-kubectl]
-  --strict      flags other branches are adding (PENDING_FLAGS) must exist in the sources too.
-                Also on with HNET_DEPLOY_STRICT=1.
+  --strict      flags listed in PENDING_FLAGS (none at present) must exist in the sources too;
+                without it they are warnings. Also on with HNET_DEPLOY_STRICT=1. ctest passes it.
   --no-kubectl  render with tests/deploy/kustomize_lite.py only.
 Exit status 0 when every check passes; each failure is printed as FAIL <file>: <field>: <why>.
 """
@@ -25,15 +25,10 @@ import deploy_sources as src  # noqa: E402
 import kustomize_lite  # noqa: E402
 from sweep_check import check_sweep_script  # noqa: E402
 
-# Flags named in the deployment brief that other branches add to hnet-server. Until they land
-# in server/*.cc a manifest using them is a warning (or, with --strict, a failure); a flag not
-# in this list and not in the sources always fails.
-PENDING_FLAGS = {
-    "--metrics_port": "metrics", "--metrics_address": "metrics",
-    "--tls_cert": "security", "--tls_key": "security", "--tls_client_ca": "security",
-    "--auth_token_file": "security",
-    "--watch_interval_s": "lifecycle", "--keep_versions": "lifecycle",
-}
+# hnet-server flags that manifests may use before they land in server/*.cc ({flag: the work
+# adding it}): a warning until then (with --strict, a failure). A flag neither here nor in the
+# sources always fails. Empty: the metrics, security and lifecycle flags have all landed.
+PENDING_FLAGS = {}
 KUSTOMIZATIONS = ["deploy/k8s/base", "deploy/k8s/overlays/gpu", "deploy/k8s/overlays/mtls",
                   "deploy/k8s/sweep"]
 GRACE_MARGIN_S = 5       # terminationGracePeriodSeconds >= preStop + drain + this
@@ -48,6 +43,8 @@ BUILDER_EXCLUDED = {"libgtest-dev", "libgmock-dev", "libbenchmark-dev", "python3
                     "python3-numpy", "python3-torch", "python3-yaml", "ccache",
                     "dataset-fashion-mnist", "gnuplot", "openssl"}
 IMAGE_TAG_DOCKERFILES = {"cpu": "deploy/docker/Dockerfile", "cuda": "deploy/docker/Dockerfile.cuda"}
+# CLI11's false words for a bool option (--admin_service defaults to true).
+FALSE_WORDS = {"false", "0", "off", "no"}
 
 
 class Report:
@@ -116,6 +113,19 @@ def first_number(text):
     return float(text)
   except (TypeError, ValueError):
     return None
+
+
+def check_admin_service(values, report, where, field):
+  """hnet.v1.ModelAdmin (on unless --admin_service is false) shares the gRPC port and its
+  LoadModel reads any file the server can: a shipped configuration turns it off unless calls
+  need a token or a client certificate."""
+  value = values.get("--admin_service", "true")
+  on = str(value).strip().lower() not in FALSE_WORDS
+  protected = bool(values.get("--auth_token_file") or values.get("--tls_client_ca"))
+  return report.check(not on or protected, where, f"{field} --admin_service",
+                      f"hnet.v1.ModelAdmin is on (--admin_service {value}) with neither "
+                      "--auth_token_file nor --tls_client_ca: any caller of the gRPC port could "
+                      "LoadModel any file the server can read; pass --admin_service=false")
 
 
 # ----------------------------------------------------------------------------- Kubernetes --
@@ -243,6 +253,7 @@ def check_server_deployment(name, docs, report, flags):
     report.check(flag not in values, where, f"{field}.args",
                  f"{flag} given twice (CLI11 rejects repeated options)")
     values[flag] = value
+  check_admin_service(values, report, where, f"{field}.args")
   ports = {p.get("name"): p["containerPort"] for p in c.get("ports", [])}
   grpc_port, metrics_port = ports.get("grpc"), ports.get("metrics")
   report.check(grpc_port is not None and metrics_port is not None, where, f"{field}.ports",
@@ -381,7 +392,23 @@ def check_server_deployment(name, docs, report, flags):
   return dep, labels, values
 
 
+def check_base_images(root, report):
+  """overlays/gpu retags the image named hnet to :cuda; a base that renames it (a registry set
+  with `kustomize edit set image` in the base) leaves GPU pods on the CPU image."""
+  rel = "deploy/k8s/base/kustomization.yaml"
+  try:
+    docs = kustomize_lite.load_yaml_documents(os.path.join(root, rel))
+  except (OSError, yaml.YAMLError):
+    return  # render() reports it
+  for rule in (docs[0].get("images") or []) if docs and isinstance(docs[0], dict) else []:
+    report.check("newName" not in rule, rel, f"images[{rule.get('name')}]",
+                 f"renames {rule.get('name')} to {rule.get('newName')}: overlays/gpu's images "
+                 "rule (name hnet) would no longer match; set the registry in the kustomization "
+                 "you apply (deploy/README.md, Kubernetes)")
+
+
 def check_kubernetes(root, report, flags, use_kubectl):
+  check_base_images(root, report)
   rendered = {d: render(root, d, report, use_kubectl) for d in KUSTOMIZATIONS}
   sweep = rendered.get("deploy/k8s/sweep") or []
   job_labels = [pod_labels(d) for d in sweep if d.get("kind") == "Job"]
@@ -415,10 +442,15 @@ def check_kubernetes(root, report, flags, use_kubectl):
       for jl in job_labels:
         report.check(not selects(selector, jl), where, "spec.selector",
                      f"{selector} also selects the sweep Job's pods {jl}")
+      tls = bool(values.get("--tls_cert"))
       for port in svc["spec"].get("ports", []):
         target = port.get("targetPort", port.get("port"))
         report.check(target in port_names or target in port_numbers, where,
                      f"ports[{port.get('name')}].targetPort", f"{target} is no container port")
+        if tls and target in ("grpc", first_number(values.get("--port"))):
+          report.check(port.get("appProtocol") != "kubernetes.io/h2c", where,
+                       f"ports[{port.get('name')}].appProtocol", "kubernetes.io/h2c is "
+                       "cleartext HTTP/2, but the gRPC port serves TLS (--tls_cert)")
       if svc in headless:
         report.check(any(p.get("port") == first_number(values.get("--port")) for p in
                          svc["spec"].get("ports", [])), where, "spec.ports",
@@ -573,6 +605,7 @@ def check_dockerfiles(root, report, flags, executables):
         if flag:
           flags["hnet-server"].check(report, rel, "ENTRYPOINT", flag)
           values[flag] = value
+      check_admin_service(values, report, rel, "ENTRYPOINT")
       report.check(values.get("--models") == "/models", rel, "ENTRYPOINT", "--models /models")
       exposed = {int(p.split("/")[0]) for i in runtime.all("EXPOSE") for p in i.value.split()}
       report.check({50051, 9090} <= exposed, rel, "EXPOSE", f"{sorted(exposed)} lacks 50051/9090")
@@ -660,13 +693,9 @@ def check_systemd(root, report, flags):
   reload = one("ExecReload") or ""
   report.check("-HUP" in reload and "$MAINPID" in reload, rel, "[Service] ExecReload",
                "must send SIGHUP to $MAINPID (rescans the models directory)")
-  if not src.server_handles_signal(root, "SIGHUP"):
-    message = ("ExecReload sends SIGHUP but server/*.cc installs no SIGHUP handler yet "
-               "(pending the lifecycle work); until then `systemctl reload` stops the server")
-    if report.strict:
-      report.fail(rel, "[Service] ExecReload", message)
-    else:
-      report.warn(rel, "[Service] ExecReload", message)
+  report.check(src.server_handles_signal(root, "SIGHUP"), rel, "[Service] ExecReload",
+               "sends SIGHUP but server/*.cc installs no SIGHUP handler: SIGHUP's default "
+               "action would stop the server on `systemctl reload`")
   env_example = os.path.join(root, "deploy/systemd/hnet-server.env.example")
   example = src.parse_env_file(env_example) if os.path.isfile(env_example) else {}
   report.check(bool(example), "deploy/systemd/hnet-server.env.example", "file", "missing or empty")
@@ -693,6 +722,14 @@ def check_systemd(root, report, flags):
       for flag, _ in split_flag_args(value.split()):
         if flag:
           flags["hnet-server"].check(report, where, key, flag)
+  # ModelAdmin, with the unit's defaults alone and with the example environment file.
+  for label, env in (("defaults", environment),
+                     ("with hnet-server.env.example",
+                      {**environment, **{k: v for k, (v, _) in example.items()}})):
+    expand = lambda text: re.sub(r"\$\{?(\w+)\}?", lambda m: env.get(m.group(1), ""), text)  # noqa: E731
+    argv = expand(" ".join(exec_start[1:])).split()
+    effective = {f: v for f, v in split_flag_args(argv) if f}
+    check_admin_service(effective, report, rel, f"[Service] ExecStart ({label})")
   # Stop arithmetic: TimeoutStopSec > drain timeout (unit default and example) + margin.
   stop = first_number((one("TimeoutStopSec") or "").rstrip("s"))
   drains = [first_number(environment.get("HNET_DRAIN_TIMEOUT_S"))]

@@ -7,7 +7,8 @@
 # file or the whole checkpoint. A retried task resumes from its staged checkpoint; a task whose
 # model is already published does nothing unless HNET_SWEEP_OVERWRITE=1.
 #
-# Environment: JOB_COMPLETION_INDEX (set by Kubernetes), HNET_SWEEP_LAMBDAS ("1e3 1e4 1e5"),
+# Environment: JOB_COMPLETION_INDEX (set by Kubernetes), HNET_SWEEP_LAMBDAS ("1e3 1e4 1e5";
+# no '+', as in 1e+3: the value is part of the model name, which allows only [A-Za-z0-9._-]),
 # HNET_SWEEP_NAME, HNET_SWEEP_CONFIG, HNET_SWEEP_STEPS, HNET_SWEEP_THREADS,
 # HNET_SWEEP_CHECKPOINT_EVERY, HNET_SWEEP_DEVICE, HNET_STAGING_DIR, HNET_MODELS_DIR; optional
 # HNET_SWEEP_SEED, HNET_SWEEP_OVERWRITE, HNET_TRAIN (the binary, default hnet-train).
@@ -39,8 +40,14 @@ count=$#
   die "JOB_COMPLETION_INDEX ${JOB_COMPLETION_INDEX} is out of range: HNET_SWEEP_LAMBDAS has ${count} values (completions must equal it)"
 shift "${JOB_COMPLETION_INDEX}"
 lambda="$1"
+# The lambda becomes part of the model name, which hnet-server accepts only as
+# [A-Za-z0-9._-]+: it skips any other file (and exits when nothing is servable).
 case "${lambda}" in
   '' | *[!0-9eE.+-]*) die "lambda '${lambda}' (index ${JOB_COMPLETION_INDEX}) is not a number" ;;
+  *+*) die "lambda '${lambda}' (index ${JOB_COMPLETION_INDEX}): '+' cannot be in a model name ([A-Za-z0-9._-]+); write 1e3, not 1e+3" ;;
+esac
+case "${name_prefix}" in
+  '' | *[!A-Za-z0-9._-]*) die "HNET_SWEEP_NAME '${name_prefix}' is not a model name ([A-Za-z0-9._-]+)" ;;
 esac
 
 name="${name_prefix}-lambda-${lambda}"
