@@ -131,7 +131,8 @@ TEST_F(CheckpointTest, UnreadableFileIsPermissionDeniedNamingIt) {
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: not PERMISSION_DENIED naming the file; 2: no setuid";
+  if (WEXITSTATUS(status) == 2) GTEST_SKIP() << "root without the right to become nobody";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "not PERMISSION_DENIED naming the file";
 }
 
 TEST_F(CheckpointTest, RefusesOtherFormatVersions) {
