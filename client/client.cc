@@ -1,5 +1,7 @@
 #include "client/client.h"
 
+#include <set>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -33,6 +35,7 @@ absl::StatusOr<std::vector<ModelInfo>> Client::ListModels() const {
   std::vector<ModelInfo> models;
   hnet::v1::ListModelsRequest request;
   request.set_page_size(kPageSize);
+  std::set<std::string> seen_tokens;
   for (int page = 0; page < kMaxPages; ++page) {
     hnet::v1::ListModelsResponse response;
     absl::Status s = impl_->Unary(&HyperNet::Stub::ListModels, request, &response);
@@ -41,7 +44,7 @@ absl::StatusOr<std::vector<ModelInfo>> Client::ListModels() const {
       models.push_back(internal::FromProto(model));
     }
     if (response.next_page_token().empty()) return models;
-    if (response.next_page_token() == request.page_token()) {
+    if (!seen_tokens.insert(response.next_page_token()).second) {
       return absl::InternalError("ListModels: the server returned the same page token twice");
     }
     request.set_page_token(response.next_page_token());

@@ -94,34 +94,57 @@ absl::Status WriteContainerFile(const std::string& path, const ContainerKind& ki
 
 namespace {
 
-// The bytes of regular file `path`. Opening never blocks (a FIFO is refused, not waited on),
-// devices and directories are refused, and exactly the size fstat reports is read, so a file
-// that grows while being read cannot make this read forever.
-absl::StatusOr<std::string> ReadRegularFile(const std::string& path, absl::string_view what) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    const std::string message =
-        absl::StrCat(what, " ", path, " cannot be opened: ", std::strerror(err));
-    if (err == ENOENT || err == ENOTDIR) return absl::NotFoundError(message);
-    if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
-    return absl::UnavailableError(message);
+// The status for errno `err` from opening or inspecting `path`.
+absl::Status OpenError(int err, absl::string_view what, const std::string& path) {
+  const std::string message =
+      absl::StrCat(what, " ", path, " cannot be opened: ", std::strerror(err));
+  switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+      return absl::NotFoundError(message);
+    case EACCES:
+    case EPERM:
+      return absl::PermissionDeniedError(message);
+    case ENXIO:  // A socket or a device without its driver.
+    case ELOOP:
+    case ENAMETOOLONG:
+      return absl::InvalidArgumentError(message);
+    default:  // EMFILE, ENFILE, EIO, ...: may pass.
+      return absl::UnavailableError(message);
   }
+}
+
+absl::Status NotRegular(absl::string_view what, const std::string& path) {
+  return absl::InvalidArgumentError(absl::StrCat(what, " ", path, " is not a regular file"));
+}
+
+// The bytes of regular file `path`. Anything else is refused before it is opened (a FIFO is
+// never waited on, a device never opened) and again after (it may have been swapped in
+// between); exactly the size fstat reports is read, so a growing file cannot make this read
+// forever.
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path, absl::string_view what) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return OpenError(errno, what, path);
+  if (!S_ISREG(st.st_mode)) return NotRegular(what, path);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return OpenError(errno, what, path);
   struct FdCloser {
     int fd;
     ~FdCloser() { ::close(fd); }
   } closer{fd};
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return ErrnoStatus(absl::StrCat("cannot stat ", what), path);
-  if (!S_ISREG(st.st_mode)) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " ", path, " is not a regular file"));
-  }
+  if (::fstat(fd, &st) != 0) return OpenError(errno, what, path);
+  if (!S_ISREG(st.st_mode)) return NotRegular(what, path);
+  // Regular files: blocking reads (some network file systems honour O_NONBLOCK with EAGAIN).
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   std::string bytes(static_cast<size_t>(st.st_size), '\0');
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoStatus(absl::StrCat("cannot read ", what), path);
+    if (n < 0) {
+      return absl::UnavailableError(
+          absl::StrCat(what, " ", path, " cannot be read: ", std::strerror(errno)));
+    }
     if (n == 0) break;  // Shrunk while being read: the length check reports it.
     done += static_cast<size_t>(n);
   }

@@ -34,7 +34,8 @@ absl::Status WriteContainerFile(const std::string& path, const ContainerKind& ki
 
 // Reads and verifies a container of `kind` with format `version`; returns the payload. NotFound if
 // missing; PermissionDenied if unreadable; InvalidArgument if not a regular file (a FIFO or
-// device is refused without blocking) or another known kind of hnet file (the message says which);
+// device is refused without opening it), a symlink loop or too long a path, or another known
+// kind of hnet file (the message says which); Unavailable for transient I/O errors;
 // DataLoss if truncated, corrupted or not an hnet file; FailedPrecondition for another format
 // version. Messages start with "<kind.name> <path>". Sets *payload_crc (when not null) to the
 // verified CRC-32 of the payload.

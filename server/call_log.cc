@@ -11,7 +11,7 @@ CallLog::CallLog(absl::string_view method, Metrics* metrics)
     : method_(method), start_(std::chrono::steady_clock::now()), metrics_(metrics) {}
 
 void CallLog::set_model(absl::string_view model, int64_t version) {
-  model_ = std::string(model.substr(0, 100));
+  model_ = std::string(model.substr(0, 256));  // Longer than any valid model name.
   logged_model_ = version > 0 ? absl::StrCat(model_, "@", version) : model_;
 }
 

@@ -12,7 +12,7 @@ namespace hnet::server {
 namespace {
 
 // Network-image forwards per pass (as Classify): bounds the probabilities kept and the time
-// between cancellation checks, whatever the number of images.
+// between cancellation checks (one network per pass once there are more images than this).
 constexpr int64_t kScoreNetworkImages = 16384;
 
 absl::StatusOr<std::vector<double>> Score(const core::TargetLayout& layout,

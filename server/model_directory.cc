@@ -88,9 +88,9 @@ absl::StatusOr<DirectoryScan> ScanModelDirectory(const std::string& dir) {
     }
     if (!IsCheckpointFile(entry)) continue;
     const std::string name = entry.path().stem().string();
-    if (!ValidateModelName(name).ok()) {
-      scan.skipped.push_back(absl::StrCat("skipping ", entry.path().string(), ": '", name,
-                                          "' is not a model name ([A-Za-z0-9._-]+)"));
+    if (absl::Status valid = ValidateModelName(name, "name"); !valid.ok()) {
+      scan.skipped.push_back(
+          absl::StrCat("skipping ", entry.path().string(), ": ", valid.message()));
       continue;
     }
     single[name] = entry.path().string();

@@ -74,11 +74,16 @@ void ModelWatcher::Start() {
 }
 
 void ModelWatcher::RequestStop() {
+  std::deque<Task> orphans;  // Nothing will run them: answer them now, not after the drain.
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
+    orphans.swap(tasks_);
   }
   cv_.notify_all();
+  for (Task& task : orphans) {
+    task.promise->set_value(absl::UnavailableError("the server is shutting down"));
+  }
 }
 
 bool ModelWatcher::stop_requested() const {
@@ -348,8 +353,14 @@ ModelWatcher::Result ModelWatcher::DoLoad(const std::string& path, std::string n
   if (version < 0) return FieldError("version", absl::StrCat("must be >= 0, got ", version));
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
-  if (!fs::exists(status)) {
+  if (status.type() == fs::file_type::not_found) {
     return absl::NotFoundError(absl::StrCat("path: checkpoint ", path, " does not exist"));
+  }
+  if (ec) {  // E.g. a directory on the way the server may not search: its problem, not ours.
+    const std::string message = absl::StrCat("path: cannot access ", path, ": ", ec.message());
+    return ec == std::errc::permission_denied || ec == std::errc::operation_not_permitted
+               ? absl::FailedPreconditionError(message)
+               : absl::InvalidArgumentError(message);
   }
   if (!fs::is_regular_file(status)) {
     return FieldError(

@@ -63,8 +63,8 @@ class ModelWatcher {
 
   // Starts the thread: requested operations, and a rescan every watch_interval_s.
   void Start();
-  // Refuses new requests (UNAVAILABLE) and makes a rescan in progress stop before its next
-  // file; returns at once. Thread-safe.
+  // Answers queued and new requests UNAVAILABLE and makes a rescan in progress stop before its
+  // next file; returns at once. Thread-safe.
   void RequestStop();
   // RequestStop(), then lets the file being read finish, answers queued requests UNAVAILABLE
   // and joins the thread. Idempotent.

@@ -28,10 +28,9 @@ client::Tensor Rows(const client::Tensor& tensor, int64_t begin, int64_t end) {
 
 }  // namespace
 
-absl::Status RunClassify(const client::Client& client, const std::string& model,
-                         const ClassifyArgs& args, std::ostream& out) {
-  absl::StatusOr<client::EnsembleRule> rule = ParseRule(args.rule);
-  if (!rule.ok()) return rule.status();
+absl::Status CheckClassifyArgs(const ClassifyArgs& args) {
+  if (absl::Status s = ParseRule(args.rule).status(); !s.ok()) return s;
+  if (args.images.empty()) return absl::InvalidArgumentError("--images: no file given");
   if (args.batch < 1) return absl::InvalidArgumentError("--batch: must be >= 1");
   if (args.ensemble_size < 1) {
     return absl::InvalidArgumentError(
@@ -40,6 +39,17 @@ absl::Status RunClassify(const client::Client& client, const std::string& model,
   if (args.show < 0) {
     return absl::InvalidArgumentError(absl::StrCat("--show: must be >= 0, got ", args.show));
   }
+  if (args.limit < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--limit: must be >= 0, got ", args.limit));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunClassify(const client::Client& client, const std::string& model,
+                         const ClassifyArgs& args, std::ostream& out) {
+  if (absl::Status s = CheckClassifyArgs(args); !s.ok()) return s;
+  absl::StatusOr<client::EnsembleRule> rule = ParseRule(args.rule);
+  if (!rule.ok()) return rule.status();
   absl::StatusOr<client::Tensor> images = LoadImages(args.images);
   if (!images.ok()) return images.status();
   *images = Head(*images, args.limit);
@@ -106,14 +116,12 @@ absl::Status RunClassify(const client::Client& client, const std::string& model,
     if (!labels.empty() && p.predicted_class == labels[i]) ++correct;
     if (i < args.show) {
       out << absl::StrFormat("%8d %6d %9.3f %9.4f %s\n", i, p.predicted_class, p.agreement,
-                             p.predictive_entropy,
-                             labels.empty() ? "" : absl::StrCat(labels[i]));
+                             p.predictive_entropy, labels.empty() ? "" : absl::StrCat(labels[i]));
     }
   }
   out << absl::StrFormat("mean agreement %.4f\n", agreement / n);
   if (!labels.empty()) {
-    out << absl::StrFormat("accuracy %.4f (%d/%d)\n", static_cast<double>(correct) / n, correct,
-                           n);
+    out << absl::StrFormat("accuracy %.4f (%d/%d)\n", static_cast<double>(correct) / n, correct, n);
   }
   return absl::OkStatus();
 }

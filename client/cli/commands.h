@@ -61,6 +61,12 @@ absl::StatusOr<std::string> ResolveModel(const client::Client& client, const std
 absl::Status RunInfo(const client::Client& client, const std::string& model, int64_t version,
                      std::ostream& out);
 
+// Checks of the arguments alone (no files read, no server asked), INVALID_ARGUMENT naming the
+// flag; main() runs them before connecting, and each Run* runs its own first.
+absl::Status CheckSampleArgs(const SampleArgs& args);
+absl::Status CheckClassifyArgs(const ClassifyArgs& args);
+absl::Status CheckPathArgs(const PathArgs& args);
+
 // `sample`: generates networks and writes the requested files.
 absl::Status RunSample(const client::Client& client, const std::string& model,
                        const SampleArgs& args, std::ostream& out);

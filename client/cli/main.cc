@@ -1,6 +1,5 @@
 // hnet: command-line client of hnet-server (info, sample, classify, path).
 #include <CLI/CLI.hpp>
-
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
@@ -99,8 +98,7 @@ int main(int argc, char** argv) {
 
   hnet::cli::ClassifyArgs classify_args;
   CLI::App* classify = app.add_subcommand("classify", "Classify images with an ensemble");
-  classify->add_option("--images", classify_args.images, "IDX(.gz) file or PNG files")
-      ->required();
+  classify->add_option("--images", classify_args.images, "IDX(.gz) file or PNG files")->required();
   classify->add_option("--labels", classify_args.labels, "IDX(.gz) labels: report accuracy");
   classify->add_option("-k,--ensemble_size", classify_args.ensemble_size, "Members")
       ->capture_default_str()
@@ -126,8 +124,7 @@ int main(int argc, char** argv) {
   path->add_option("--points", path_args.points, "Points, endpoints included")
       ->capture_default_str()
       ->check(IntAtLeast(2));
-  path->add_option("--mode", path_args.mode, "both, direct or interpolated")
-      ->capture_default_str();
+  path->add_option("--mode", path_args.mode, "both, direct or interpolated")->capture_default_str();
   path->add_option("--images", path_args.images, "IDX(.gz) inputs (default: server's split)");
   path->add_option("--labels", path_args.labels, "IDX(.gz) labels of --images");
   path->add_option("--limit", path_args.limit, "Use the first N of --images (0: all)")
@@ -137,6 +134,16 @@ int main(int argc, char** argv) {
   sample_args.model_version = model_version;
   classify_args.model_version = model_version;
   path_args.model_version = model_version;
+
+  // Argument errors first: before any connection, retry or model lookup.
+  absl::Status checked;
+  if (sample->parsed()) checked = hnet::cli::CheckSampleArgs(sample_args);
+  if (classify->parsed()) checked = hnet::cli::CheckClassifyArgs(classify_args);
+  if (path->parsed()) checked = hnet::cli::CheckPathArgs(path_args);
+  if (info->parsed() && model.empty() && model_version != 0) {
+    checked = absl::InvalidArgumentError("--model_version: give --model too");
+  }
+  if (!checked.ok()) return Fail(checked);
 
   hnet::client::ClientOptions options;
   options.addresses = servers;
@@ -153,9 +160,6 @@ int main(int argc, char** argv) {
   if (!client.ok()) return Fail(client.status());
 
   if (info->parsed()) {
-    if (model.empty() && model_version != 0) {
-      return Fail(absl::InvalidArgumentError("--model_version: give --model too"));
-    }
     absl::Status s = hnet::cli::RunInfo(**client, model, model_version, std::cout);
     return s.ok() ? 0 : Fail(s);
   }

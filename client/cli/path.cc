@@ -20,8 +20,27 @@ absl::StatusOr<client::PathMode> ParseMode(const std::string& mode) {
 
 }  // namespace
 
+absl::Status CheckPathArgs(const PathArgs& args) {
+  if (absl::Status s = ParseMode(args.mode).status(); !s.ok()) return s;
+  if (args.points < 2) {
+    return absl::InvalidArgumentError(absl::StrCat("--points: must be >= 2, got ", args.points));
+  }
+  if (args.images.empty() != args.labels.empty()) {
+    return absl::InvalidArgumentError("--labels: give --images and --labels together");
+  }
+  if (args.limit < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--limit: must be >= 0, got ", args.limit));
+  }
+  if (args.limit != 0 && args.images.empty()) {
+    return absl::InvalidArgumentError(
+        "--limit: applies to --images; the server's evaluation split is always used whole");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RunPath(const client::Client& client, const std::string& model, const PathArgs& args,
                      std::ostream& out) {
+  if (absl::Status s = CheckPathArgs(args); !s.ok()) return s;
   client::PathOptions options;
   options.version = args.model_version;
   absl::StatusOr<client::PathMode> mode = ParseMode(args.mode);
@@ -30,16 +49,6 @@ absl::Status RunPath(const client::Client& client, const std::string& model, con
   options.start = client::Noise::FromSeed(args.start_seed);
   options.end = client::Noise::FromSeed(args.end_seed);
   options.points = args.points;
-  if (args.points < 2) {
-    return absl::InvalidArgumentError(absl::StrCat("--points: must be >= 2, got ", args.points));
-  }
-  if (args.images.empty() != args.labels.empty()) {
-    return absl::InvalidArgumentError("--labels: give --images and --labels together");
-  }
-  if (args.limit != 0 && args.images.empty()) {
-    return absl::InvalidArgumentError(
-        "--limit: applies to --images; the server's evaluation split is always used whole");
-  }
   if (!args.images.empty()) {
     absl::StatusOr<client::Tensor> images = LoadImages({args.images});
     if (!images.ok()) return images.status();

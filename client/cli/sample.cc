@@ -81,24 +81,29 @@ absl::StatusOr<client::SampleResult> StreamAndStack(const client::Client& client
 
 }  // namespace
 
-absl::Status RunSample(const client::Client& client, const std::string& model,
-                       const SampleArgs& args, std::ostream& out) {
+absl::Status CheckSampleArgs(const SampleArgs& args) {
   if (args.out_dir.empty() && args.npz.empty() && args.pt.empty()) {
     return absl::InvalidArgumentError("give --out_dir, --npz or --pt: where to write the weights");
   }
   if (args.n.has_value() && *args.n < 1) {
     return absl::InvalidArgumentError(absl::StrCat("-n: must be >= 1, got ", *args.n));
   }
+  if (!args.z_file.empty() && args.seed.has_value()) {
+    return absl::InvalidArgumentError("--seed: give --seed or --z, not both");
+  }
+  if (!args.z_file.empty() && args.n.has_value()) {
+    return absl::InvalidArgumentError("-n: give -n or --z, not both (z's rows are the networks)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunSample(const client::Client& client, const std::string& model,
+                       const SampleArgs& args, std::ostream& out) {
+  if (absl::Status s = CheckSampleArgs(args); !s.ok()) return s;
   client::SampleOptions options;
   options.version = args.model_version;
   options.n = args.n.value_or(1);
   if (!args.z_file.empty()) {
-    if (args.seed.has_value()) {
-      return absl::InvalidArgumentError("--seed: give --seed or --z, not both");
-    }
-    if (args.n.has_value()) {
-      return absl::InvalidArgumentError("-n: give -n or --z, not both (z's rows are the networks)");
-    }
     absl::StatusOr<client::Tensor> z = client::ReadNpy(args.z_file);
     if (!z.ok()) return z.status();
     options.noise = client::Noise::FromZ(*std::move(z));

@@ -118,6 +118,20 @@ TEST_F(CliTest, SampleRejectsSeedWithZ) {
   EXPECT_EQ(s.message().rfind("--seed:", 0), 0u) << s;
 }
 
+TEST_F(CliTest, SampleWithZGeneratesOneNetworkPerRow) {
+  SampleArgs args;
+  args.z_file = dir_ + "/z.npy";
+  ASSERT_TRUE(client::WriteNpy(args.z_file,
+                               *client::MakeTensor<float>(std::vector<float>(3 * 4, 0.5f), {3, 4}))
+                  .ok());
+  args.npz = dir_ + "/w.npz";
+  std::ostringstream out;
+  absl::Status s = RunSample(*client_, "mnist", args, out);
+  ASSERT_TRUE(s.ok()) << s;
+  absl::MutexLock lock(&server_.service().mu);
+  EXPECT_EQ(server_.service().last_sample.noise().z().shape(0), 3);
+}
+
 TEST_F(CliTest, SampleNamesTheFlagOfEachBadArgumentBeforeCallingTheServer) {
   struct Case {
     SampleArgs args;
