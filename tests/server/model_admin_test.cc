@@ -1,6 +1,7 @@
 // hnet.v1.ModelAdmin over RPC: LoadModel, UnloadModel, ReloadModels and their errors.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -124,6 +125,44 @@ TEST_F(ModelAdminTest, LoadModelOfAnUnreadableFileIsAFailedPrecondition) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(status.error_message().rfind("path: ", 0), 0u) << status.error_message();
   EXPECT_NE(status.error_message().find(path), std::string::npos) << status.error_message();
+}
+
+TEST_F(ModelAdminTest, UnreadableOrUnsearchablePathsAreFailedPreconditionsAlsoUnderRoot) {
+  // A file no one may read, and a file in a directory only root may search.
+  const std::string locked = (dir_ / "locked.bin").string();
+  testing::WriteTinyCheckpoint(locked, 3);
+  std::filesystem::permissions(locked, std::filesystem::perms::none);
+  std::filesystem::create_directories(dir_ / "private");
+  const std::string hidden = (dir_ / "private" / "m.hnet").string();
+  testing::WriteTinyCheckpoint(hidden, 4);
+  std::filesystem::permissions(dir_ / "private", std::filesystem::perms::owner_all);
+  std::filesystem::permissions(dir_, std::filesystem::perms::all);
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run the watcher as nobody";
+  // The watcher alone (no gRPC) in a child that runs as "nobody".
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+    auto registry = std::make_shared<ModelRegistry>(std::vector<ModelPtr>{}, RegistryOptions{});
+    ModelWatcher watcher(registry, WatcherOptions{}, ModelEvents{});
+    watcher.Start();
+    int failures = 0;
+    for (const std::string& path : {locked, hidden}) {
+      const absl::Status status = watcher.Load(path, "x", 0).get().status();
+      if (status.code() != absl::StatusCode::kFailedPrecondition ||
+          status.message().rfind("path: ", 0) != 0 ||
+          status.message().find(path) == absl::string_view::npos) {
+        ++failures;
+      }
+    }
+    watcher.Stop();
+    ::_exit(failures == 0 ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 2) GTEST_SKIP() << "root without the right to become nobody";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "a path was not FAILED_PRECONDITION \"path: ...\"";
 }
 
 TEST_F(ModelAdminTest, LoadModelVersionZeroCountsFilesNoRescanHasSeen) {
