@@ -371,10 +371,7 @@ ModelWatcher::Result ModelWatcher::DoLoad(const std::string& path, std::string n
   const std::vector<ModelPtr> versions = registry_->Versions(name);
   if (version == 0) {
     int64_t highest = versions.empty() ? 0 : versions.front()->version;
-    for (const auto& [key, state] : files_) {
-      if (key.first == name) highest = std::max(highest, key.second);
-    }
-    if (!options_.dir.empty()) {  // Files no rescan has seen yet count too.
+    if (!options_.dir.empty()) {  // Every file on disk, also those no rescan has seen yet.
       if (auto scan = ScanModelDirectory(options_.dir); scan.ok()) {
         for (const CheckpointFile& file : scan->files) {
           if (file.name == name) highest = std::max(highest, file.version);

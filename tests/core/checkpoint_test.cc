@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include <fstream>
 
 #include "core/hypernetwork.h"
+#include "tests/as_nobody.h"
 #include "tests/core/test_util.h"
 
 namespace hnet::core {
@@ -118,21 +118,14 @@ TEST_F(CheckpointTest, UnreadableFileIsPermissionDeniedNamingIt) {
     EXPECT_NE(read.status().message().find(path), std::string::npos) << read.status();
     return;
   }
-  // Root reads any file: read it from a child that runs as "nobody".
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+  // Root reads any file: read it as "nobody".
+  const hnet::testing::AsNobody result = hnet::testing::RunAsNobody([&] {
     auto read = ReadCheckpoint(path);
-    const bool ok = read.status().code() == absl::StatusCode::kPermissionDenied &&
-                    read.status().message().find(path) != absl::string_view::npos;
-    ::_exit(ok ? 0 : 1);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status));
-  if (WEXITSTATUS(status) == 2) GTEST_SKIP() << "root without the right to become nobody";
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "not PERMISSION_DENIED naming the file";
+    return read.status().code() == absl::StatusCode::kPermissionDenied &&
+           read.status().message().find(path) != absl::string_view::npos;
+  });
+  if (result == hnet::testing::AsNobody::kUnavailable) GTEST_SKIP() << "cannot become nobody";
+  EXPECT_EQ(result, hnet::testing::AsNobody::kPassed) << "not PERMISSION_DENIED naming the file";
 }
 
 TEST_F(CheckpointTest, RefusesOtherFormatVersions) {

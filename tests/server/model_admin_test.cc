@@ -1,12 +1,12 @@
 // hnet.v1.ModelAdmin over RPC: LoadModel, UnloadModel, ReloadModels and their errors.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
 #include <fstream>
 
+#include "tests/as_nobody.h"
 #include "tests/server/model_lifecycle_util.h"
 
 namespace hnet::server {
@@ -138,11 +138,8 @@ TEST_F(ModelAdminTest, UnreadableOrUnsearchablePathsAreFailedPreconditionsAlsoUn
   std::filesystem::permissions(dir_ / "private", std::filesystem::perms::owner_all);
   std::filesystem::permissions(dir_, std::filesystem::perms::all);
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to run the watcher as nobody";
-  // The watcher alone (no gRPC) in a child that runs as "nobody".
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+  // The watcher alone (no gRPC), run as "nobody".
+  const hnet::testing::AsNobody result = hnet::testing::RunAsNobody([&] {
     auto registry = std::make_shared<ModelRegistry>(std::vector<ModelPtr>{}, RegistryOptions{});
     ModelWatcher watcher(registry, WatcherOptions{}, ModelEvents{});
     watcher.Start();
@@ -156,13 +153,11 @@ TEST_F(ModelAdminTest, UnreadableOrUnsearchablePathsAreFailedPreconditionsAlsoUn
       }
     }
     watcher.Stop();
-    ::_exit(failures == 0 ? 0 : 1);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status));
-  if (WEXITSTATUS(status) == 2) GTEST_SKIP() << "root without the right to become nobody";
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "a path was not FAILED_PRECONDITION \"path: ...\"";
+    return failures == 0;
+  });
+  if (result == hnet::testing::AsNobody::kUnavailable) GTEST_SKIP() << "cannot become nobody";
+  EXPECT_EQ(result, hnet::testing::AsNobody::kPassed)
+      << "a path was not FAILED_PRECONDITION \"path: ...\"";
 }
 
 TEST_F(ModelAdminTest, LoadModelVersionZeroCountsFilesNoRescanHasSeen) {
