@@ -6,13 +6,61 @@
 #include <torch/cuda.h>
 
 #include <climits>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "core/log.h"
 
 namespace hnet::core {
+namespace {
+
+// The kernels OpenBLAS's OPENBLAS_CORETYPE would pick for this CPU's instruction sets, or
+// nullptr when none beyond SSE3 apply.
+const char* KernelsForThisCpu() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl")) {
+    return "SkylakeX";
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+#endif
+  return nullptr;
+}
+
+}  // namespace
+
+std::string SelectBlasKernels() {
+  using CoreName = char* (*)();
+  using Hook = void (*)();
+  auto core_name = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  auto quit = reinterpret_cast<Hook>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit"));
+  auto init = reinterpret_cast<Hook>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init"));
+  // Not OpenBLAS, not a DYNAMIC_ARCH build, or the user chose the kernels.
+  if (core_name == nullptr || quit == nullptr || init == nullptr ||
+      std::getenv("OPENBLAS_CORETYPE") != nullptr) {
+    return "";
+  }
+  if (std::string(core_name()) != "Prescott") return "";  // Its CPU detection worked.
+  const char* kernels = KernelsForThisCpu();
+  if (kernels == nullptr) return "";
+  // gotoblas_dynamic_init picks the kernels OPENBLAS_CORETYPE names, as at load time; the
+  // variable stays set so that child processes make the same choice.
+  setenv("OPENBLAS_CORETYPE", kernels, /*overwrite=*/1);
+  quit();
+  init();
+  return core_name();
+}
 
 void ConfigureRuntime(int threads) {
   if (threads > 0) at::set_num_threads(threads);
+  if (const std::string kernels = SelectBlasKernels(); !kernels.empty()) {
+    log::Info(
+        "OpenBLAS did not recognise this CPU and chose its SSE3 (Prescott) kernels; "
+        "using its {} kernels, which this CPU supports (set OPENBLAS_CORETYPE to override)",
+        kernels);
+  }
   // OpenBLAS (the system BLAS behind LibTorch's matrix products) runs its own thread pool,
   // whose spinning workers compete with LibTorch's OpenMP team for the same cores: on 2 cores
   // a training step took 248 ms with both pools, 143 ms with BLAS on the calling thread.

@@ -10,7 +10,16 @@
 
 namespace hnet::core {
 
-// Sets LibTorch's intra-op thread count (Debian's LibTorch defaults to 1), keeps OpenBLAS (when
+// OpenBLAS 0.3.21 (Debian 12) falls back to its SSE3 "Prescott" kernels on x86 CPUs newer than
+// it knows (e.g. Xeon model 207), where sgemm then runs about 3x slower. When the BLAS is a
+// DYNAMIC_ARCH OpenBLAS that did so and OPENBLAS_CORETYPE is unset, switches it to the kernels
+// the CPU supports (SkylakeX for AVX-512, Haswell for AVX2 + FMA) and returns their name;
+// otherwise changes nothing and returns "". Call before any matrix product, with no BLAS call
+// running (ConfigureRuntime does).
+std::string SelectBlasKernels();
+
+// Sets LibTorch's intra-op thread count (Debian's LibTorch defaults to 1), selects OpenBLAS
+// kernels as SelectBlasKernels does, keeps OpenBLAS (when
 // it is the BLAS) on the calling thread so its pool does not fight LibTorch's, and tunes glibc's
 // allocator to keep freed memory instead of returning it to the kernel, so that the large
 // activation tensors of every training step reuse warm pages rather than page-faulting in

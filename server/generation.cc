@@ -1,5 +1,6 @@
 #include "server/generation.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -10,6 +11,10 @@
 #include "core/torch_status.h"
 
 namespace hnet::server {
+
+int64_t GenerationWave(const c10::Device& device) {
+  return device.is_cpu() ? std::max(1, at::get_num_threads()) : 1;
+}
 
 at::Tensor SeedNoise(const LoadedModel& model, uint64_t seed, int64_t n) {
   return model.network->SampleZ(n, core::MakeGenerator(seed));
@@ -29,23 +34,34 @@ absl::StatusOr<core::WeightBatch> GenerateWeights(const LoadedModel& model, cons
     torch::NoGradGuard no_grad;
     const int64_t n = z.size(0);
     const core::TargetLayout& layout = model.layout;
-    std::vector<std::vector<at::Tensor>> chunks(layout.num_layers());
-    for (int64_t begin = 0; begin < n; begin += kGenerationChunk) {
-      if (cancelled && cancelled()) {
-        return absl::CancelledError("cancelled while generating weights");
-      }
-      const int64_t end = std::min(n, begin + kGenerationChunk);
+    core::WeightBatch out;
+    for (const core::LayerShape& layer : layout.layers()) {
+      out.push_back(torch::empty({n, layer.filters, layer.filter_size()},
+                                 torch::TensorOptions(torch::kFloat32).device(model.device)));
+    }
+    // Pass p: networks [p * kGenerationChunk, ...) through G as one padded batch, written
+    // straight into their rows of `out`.
+    auto run_pass = [&](int64_t pass) {
+      const int64_t begin = pass * kGenerationChunk;
+      const int64_t rows = std::min(n - begin, kGenerationChunk);
       at::Tensor zc = torch::zeros({kGenerationChunk, z.size(1)}, torch::kFloat32);
-      zc.slice(0, 0, end - begin).copy_(z.slice(0, begin, end));
+      zc.slice(0, 0, rows).copy_(z.slice(0, begin, begin + rows));
       core::WeightBatch w = model.network->forward(zc.to(model.device));
       if (gauge.scale) w = core::GaugeFix(layout, w, /*scale=*/true, gauge.permutation);
       for (int64_t l = 0; l < layout.num_layers(); ++l) {
-        chunks[l].push_back(w[l].slice(0, 0, end - begin));
+        out[l].slice(0, begin, begin + rows).copy_(w[l].slice(0, 0, rows));
       }
-    }
-    core::WeightBatch out;
-    for (int64_t l = 0; l < layout.num_layers(); ++l) {
-      out.push_back(torch::cat(chunks[l], 0));  // Contiguous, also for one pass.
+    };
+    const int64_t passes = (n + kGenerationChunk - 1) / kGenerationChunk;
+    const int64_t wave = GenerationWave(model.device);
+    for (int64_t first = 0; first < passes; first += wave) {
+      if (cancelled && cancelled()) {
+        return absl::CancelledError("cancelled while generating weights");
+      }
+      const int64_t last = std::min(passes, first + wave);
+      at::parallel_for(first, last, /*grain_size=*/1, [&](int64_t b, int64_t e) {
+        for (int64_t pass = b; pass < e; ++pass) run_pass(pass);
+      });
     }
     return out;
   });

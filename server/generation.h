@@ -21,6 +21,10 @@ namespace hnet::server {
 // given device type and build), not on n, its position in a request or the RPC used.
 inline constexpr int64_t kGenerationChunk = 64;
 
+// Passes GenerateWeights runs at once on `device`: on the CPU one per LibTorch thread
+// (at::get_num_threads(); each pass's BLAS calls run on its own thread), elsewhere 1.
+int64_t GenerationWave(const c10::Device& device);
+
 // n noise vectors [n, z_dim] (float32, CPU) drawn from `seed`:
 // model.network->SampleZ(n, core::MakeGenerator(seed)).
 at::Tensor SeedNoise(const LoadedModel& model, uint64_t seed, int64_t n);
@@ -31,14 +35,16 @@ struct GaugeOptions {
 };
 
 // Raw or gauge-fixed weights of the networks for z [n, z_dim] float32, layer l
-// [n, F_l, S_l] on the model's device, generated kGenerationChunk networks per pass without
-// autograd. CANCELLED when `cancellation` trips between passes; INTERNAL on a LibTorch error.
+// [n, F_l, S_l] float32 contiguous on the model's device, generated kGenerationChunk networks
+// per pass without autograd, GenerationWave passes at a time. CANCELLED when `cancellation`
+// trips between waves; INTERNAL on a LibTorch error. Thread-safe (the model is read only).
 absl::StatusOr<core::WeightBatch> GenerateWeights(const LoadedModel& model, const at::Tensor& z,
                                                   const GaugeOptions& gauge = {},
                                                   const Cancellation* cancellation = nullptr);
 
-// As above, stopping with CANCELLED when `cancelled()` returns true between passes (e.g. once
-// every request of a batch is cancelled). `cancelled` may be empty.
+// As above, stopping with CANCELLED when `cancelled()` returns true between waves (e.g. once
+// every request of a batch is cancelled); it is called on the calling thread only and may be
+// empty.
 absl::StatusOr<core::WeightBatch> GenerateWeights(const LoadedModel& model, const at::Tensor& z,
                                                   const GaugeOptions& gauge,
                                                   const std::function<bool()>& cancelled);

@@ -130,14 +130,5 @@ TEST_F(WireEncoderTest, RefusesANonFloat32Z) {
       c10::Error);
 }
 
-TEST_F(WireEncoderTest, GenerationStopsBetweenPassesOnceTheCheckSaysCancelled) {
-  const at::Tensor z = SeedNoise(*model_, 4, 3 * kGenerationChunk);
-  int checks = 0;
-  auto weights = GenerateWeights(*model_, z, {}, [&] { return ++checks > 1; });
-  EXPECT_EQ(weights.status().code(), absl::StatusCode::kCancelled) << weights.status();
-  EXPECT_EQ(checks, 2);  // Before the first pass (go on), before the second (stop).
-  EXPECT_TRUE(GenerateWeights(*model_, z, {}, std::function<bool()>()).ok());
-}
-
 }  // namespace
 }  // namespace hnet::server

@@ -1,0 +1,106 @@
+// GenerateWeights: padded passes run a wave at a time (one per thread on the CPU) give every
+// network the bits a lone sequential pass gives it, and cancellation stops between waves.
+#include "server/generation.h"
+
+#include <ATen/Parallel.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "core/gauge.h"
+#include "core/hypernetwork.h"
+#include "tests/server/server_test_util.h"
+
+namespace hnet::server {
+namespace {
+
+class GenerationTest : public testing::ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    auto model = LoadModel(ModelPath("tiny"), "tiny", RegistryOptions{});
+    ASSERT_TRUE(model.ok()) << model.status();
+    model_ = *model;
+    at::set_num_threads(3);  // Waves of 3 passes; ServerTest runs with 1 thread.
+  }
+  void TearDown() override {
+    at::set_num_threads(1);
+    ServerTest::TearDown();
+  }
+  // Networks for two waves: a full one, then one pass that is mostly padding.
+  int64_t TwoWaves() const { return GenerationWave(model_->device) * kGenerationChunk + 5; }
+  ModelPtr model_;
+};
+
+constexpr GaugeOptions kGauges[] = {{false, false}, {true, false}, {true, true}};
+
+TEST_F(GenerationTest, EqualsSequentialPaddedPassesBitForBit) {
+  const int64_t n = TwoWaves();
+  const at::Tensor z = SeedNoise(*model_, 21, n);
+  for (const GaugeOptions& gauge : kGauges) {
+    auto weights = GenerateWeights(*model_, z, gauge);
+    ASSERT_TRUE(weights.ok()) << weights.status();
+    torch::NoGradGuard no_grad;
+    for (int64_t begin = 0; begin < n; begin += kGenerationChunk) {
+      const int64_t rows = std::min(n - begin, kGenerationChunk);
+      at::Tensor zc = torch::zeros({kGenerationChunk, z.size(1)});
+      zc.slice(0, 0, rows).copy_(z.slice(0, begin, begin + rows));
+      core::WeightBatch w = model_->network->forward(zc);
+      if (gauge.scale) w = core::GaugeFix(model_->layout, w, true, gauge.permutation);
+      for (size_t l = 0; l < w.size(); ++l) {
+        ASSERT_TRUE((*weights)[l].is_contiguous());
+        EXPECT_TRUE(
+            torch::equal((*weights)[l].slice(0, begin, begin + rows), w[l].slice(0, 0, rows)))
+            << "gauge " << gauge.scale << gauge.permutation << " pass at " << begin << " layer "
+            << l;
+      }
+    }
+  }
+}
+
+TEST_F(GenerationTest, NetworkBitsDoNotDependOnTheWaveTheyRunIn) {
+  const int64_t n = TwoWaves();
+  const at::Tensor z = SeedNoise(*model_, 22, n);
+  for (const GaugeOptions& gauge : kGauges) {
+    auto all = GenerateWeights(*model_, z, gauge);
+    ASSERT_TRUE(all.ok()) << all.status();
+    for (int64_t begin : {int64_t{0}, kGenerationChunk + 1, n - 3}) {
+      auto alone = GenerateWeights(*model_, z.slice(0, begin, begin + 3), gauge);
+      ASSERT_TRUE(alone.ok()) << alone.status();
+      for (size_t l = 0; l < alone->size(); ++l) {
+        EXPECT_TRUE(torch::equal((*alone)[l], (*all)[l].slice(0, begin, begin + 3)))
+            << "gauge " << gauge.scale << gauge.permutation << " rows from " << begin << " layer "
+            << l;
+      }
+    }
+  }
+}
+
+TEST_F(GenerationTest, NoNetworksGiveEmptyLayers) {
+  auto weights = GenerateWeights(*model_, SeedNoise(*model_, 1, 0), {});
+  ASSERT_TRUE(weights.ok()) << weights.status();
+  ASSERT_EQ(static_cast<int64_t>(weights->size()), model_->layout.num_layers());
+  for (const at::Tensor& w : *weights) EXPECT_EQ(w.size(0), 0);
+}
+
+TEST_F(GenerationTest, StopsBetweenWavesOnceTheCheckSaysCancelled) {
+  const at::Tensor z = SeedNoise(*model_, 4, TwoWaves());
+  int checks = 0;
+  auto weights = GenerateWeights(*model_, z, {}, [&] { return ++checks > 1; });
+  EXPECT_EQ(weights.status().code(), absl::StatusCode::kCancelled) << weights.status();
+  EXPECT_EQ(checks, 2);  // Before the first wave (go on), before the second (stop).
+  checks = 0;
+  EXPECT_TRUE(GenerateWeights(*model_, z, {}, [&] { return ++checks > 2; }).ok());
+  EXPECT_EQ(checks, 2);  // One check per wave.
+  EXPECT_TRUE(GenerateWeights(*model_, z, {}, std::function<bool()>()).ok());
+}
+
+TEST(GenerationWave, IsOnePassPerThreadOnTheCpuOnly) {
+  EXPECT_EQ(GenerationWave(c10::Device(c10::kCPU)), std::max(1, at::get_num_threads()));
+  EXPECT_EQ(GenerationWave(c10::Device(c10::kCUDA, 0)), 1);
+}
+
+}  // namespace
+}  // namespace hnet::server
