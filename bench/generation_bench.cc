@@ -12,6 +12,7 @@
 
 #include "core/config.h"
 #include "core/hypernetwork.h"
+#include "core/log.h"
 #include "core/runtime.h"
 #include "server/generation.h"
 
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--threads=", 10) == 0) threads = std::atoi(argv[i] + 10);
   }
+  hnet::log::Init("info");
   hnet::core::ConfigureRuntime(threads);
   benchmark::Initialize(&argc, argv);
   benchmark::AddCustomContext("openblas_coretype", std::getenv("OPENBLAS_CORETYPE")

@@ -14,6 +14,7 @@
 #include "core/diversity.h"
 #include "core/gauge.h"
 #include "core/hypernetwork.h"
+#include "core/log.h"
 #include "core/rng.h"
 #include "core/runtime.h"
 #include "core/target_forward.h"
@@ -146,6 +147,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--threads=", 10) == 0) threads = std::atoi(argv[i] + 10);
   }
+  hnet::log::Init("info");
   hnet::core::ConfigureRuntime(threads);
   if (const char* env = std::getenv("HNET_NETWORKS_PER_PASS")) {
     Shared().forward.networks_per_pass = std::atoi(env);

@@ -18,12 +18,12 @@ namespace hnet::core {
 // running (ConfigureRuntime does).
 std::string SelectBlasKernels();
 
-// Sets LibTorch's intra-op thread count (Debian's LibTorch defaults to 1), selects OpenBLAS
-// kernels as SelectBlasKernels does, keeps OpenBLAS (when
-// it is the BLAS) on the calling thread so its pool does not fight LibTorch's, and tunes glibc's
-// allocator to keep freed memory instead of returning it to the kernel, so that the large
-// activation tensors of every training step reuse warm pages rather than page-faulting in
-// fresh ones. Call once at the start of main(), before other threads exist.
+// Sets LibTorch's intra-op thread count (Debian's LibTorch defaults to 1), picks OpenBLAS's
+// kernels (SelectBlasKernels, logged when it changes them), keeps OpenBLAS (when it is the BLAS)
+// on the calling thread so its pool does not fight LibTorch's, and tunes glibc's allocator to
+// keep freed memory instead of returning it to the kernel, so that the large activation tensors
+// of every training step reuse warm pages rather than page-faulting in fresh ones. Call once
+// at the start of main(), after log::Init and before other threads exist.
 void ConfigureRuntime(int threads);
 
 // The --device flag of every program: "auto" (CUDA when available, else CPU), "cpu", "cuda"
