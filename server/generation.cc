@@ -1,6 +1,7 @@
 #include "server/generation.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/ThreadLocalState.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -59,7 +60,9 @@ absl::StatusOr<core::WeightBatch> GenerateWeights(const LoadedModel& model, cons
         return absl::CancelledError("cancelled while generating weights");
       }
       const int64_t last = std::min(passes, first + wave);
+      const at::ThreadLocalState state;  // No grad mode etc. for the team's threads too.
       at::parallel_for(first, last, /*grain_size=*/1, [&](int64_t b, int64_t e) {
+        const at::ThreadLocalStateGuard guard(state);
         for (int64_t pass = b; pass < e; ++pass) run_pass(pass);
       });
     }

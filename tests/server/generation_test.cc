@@ -51,6 +51,8 @@ TEST_F(GenerationTest, EqualsSequentialPaddedPassesBitForBit) {
       if (gauge.scale) w = core::GaugeFix(model_->layout, w, true, gauge.permutation);
       for (size_t l = 0; l < w.size(); ++l) {
         ASSERT_TRUE((*weights)[l].is_contiguous());
+        // Every pass ran without autograd, also on the team's other threads.
+        EXPECT_FALSE((*weights)[l].requires_grad()) << "layer " << l;
         EXPECT_TRUE(
             torch::equal((*weights)[l].slice(0, begin, begin + rows), w[l].slice(0, 0, rows)))
             << "gauge " << gauge.scale << gauge.permutation << " pass at " << begin << " layer "
