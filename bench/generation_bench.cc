@@ -5,15 +5,12 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
-#include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <string>
 
+#include "bench/bench_process.h"
 #include "core/config.h"
 #include "core/hypernetwork.h"
-#include "core/log.h"
-#include "core/runtime.h"
 #include "server/generation.h"
 
 namespace {
@@ -58,17 +55,8 @@ BENCHMARK(BM_GenerateWeights)
 }  // namespace
 
 int main(int argc, char** argv) {
-  int threads = 2;
-  if (const char* env = std::getenv("HNET_BENCH_THREADS")) threads = std::atoi(env);
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--threads=", 10) == 0) threads = std::atoi(argv[i] + 10);
-  }
-  hnet::log::Init("info");
-  hnet::core::ConfigureRuntime(threads);
+  hnet::bench::SetUpBenchProcess(argc, argv);
   benchmark::Initialize(&argc, argv);
-  benchmark::AddCustomContext("openblas_coretype", std::getenv("OPENBLAS_CORETYPE")
-                                                       ? std::getenv("OPENBLAS_CORETYPE")
-                                                       : "(detected)");
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -6,17 +6,15 @@
 #include <torch/torch.h>
 
 #include <cstdlib>
-#include <cstring>
 
+#include "bench/bench_process.h"
 #include "core/adam.h"
 #include "core/config.h"
 #include "core/conv_pool_cpu.h"
 #include "core/diversity.h"
 #include "core/gauge.h"
 #include "core/hypernetwork.h"
-#include "core/log.h"
 #include "core/rng.h"
-#include "core/runtime.h"
 #include "core/target_forward.h"
 
 namespace {
@@ -24,9 +22,9 @@ namespace {
 using hnet::core::WeightBatch;
 
 struct Setup {
-  hnet::v1::TrainingConfig config = hnet::core::WithDefaults(hnet::core::LoadConfig("mnist").value());
-  hnet::core::TargetLayout layout =
-      hnet::core::TargetLayout::Create(config.target()).value();
+  hnet::v1::TrainingConfig config =
+      hnet::core::WithDefaults(hnet::core::LoadConfig("mnist").value());
+  hnet::core::TargetLayout layout = hnet::core::TargetLayout::Create(config.target()).value();
   hnet::core::HyperNetwork model{layout, config.hypernet()};
   at::Generator rng = hnet::core::MakeGenerator(1);
   at::Tensor images = torch::rand({4096, 1, 28, 28});
@@ -57,7 +55,8 @@ Setup& Shared() {
 void BM_TrainStep(benchmark::State& state) {
   Setup& s = Shared();
   std::vector<std::pair<std::string, at::Tensor>> params;
-  for (const auto& item : s.model->named_parameters()) params.emplace_back(item.key(), item.value());
+  for (const auto& item : s.model->named_parameters())
+    params.emplace_back(item.key(), item.value());
   hnet::core::Adam adam(params, {});
   const int64_t b = s.config.batch_networks(), m = s.config.images_per_network();
   for (auto _ : state) {
@@ -68,8 +67,7 @@ void BM_TrainStep(benchmark::State& state) {
     at::Tensor ce = torch::cross_entropy_loss(
         hnet::core::BatchedForward(s.layout, w, x, s.forward).reshape({b * m, -1}), y);
     at::Tensor h = hnet::core::Diversity(
-        s.config.diversity(),
-        hnet::core::FlattenWeights(hnet::core::ScaleGauge(s.layout, w)), 300);
+        s.config.diversity(), hnet::core::FlattenWeights(hnet::core::ScaleGauge(s.layout, w)), 300);
     at::Tensor loss = s.config.lambda() * ce - h;
     adam.ZeroGrad();
     loss.backward();
@@ -107,13 +105,17 @@ void BM_FirstLayerForwardBackward(benchmark::State& state) {
     } else {
       at::Tensor kernels = w[0].narrow(2, 0, layer.fan_in()).reshape({-1, 1, 5, 5});
       out = torch::relu(torch::max_pool2d(
-          torch::conv2d(x, kernels, w[0].select(2, layer.fan_in()).flatten(), 1, 2, 1, 32), 2,
-          2, 0, 1, true));
+          torch::conv2d(x, kernels, w[0].select(2, layer.fan_in()).flatten(), 1, 2, 1, 32), 2, 2, 0,
+          1, true));
     }
     out.sum().backward();
   }
 }
-BENCHMARK(BM_FirstLayerForwardBackward)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_FirstLayerForwardBackward)
+    ->Arg(1)
+    ->Arg(0)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_TargetForwardBackward(benchmark::State& state) {
   Setup& s = Shared();
@@ -142,13 +144,7 @@ BENCHMARK(BM_GaugeAndEntropyForwardBackward)->Unit(benchmark::kMillisecond)->Use
 }  // namespace
 
 int main(int argc, char** argv) {
-  int threads = 2;
-  if (const char* env = std::getenv("HNET_BENCH_THREADS")) threads = std::atoi(env);
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--threads=", 10) == 0) threads = std::atoi(argv[i] + 10);
-  }
-  hnet::log::Init("info");
-  hnet::core::ConfigureRuntime(threads);
+  hnet::bench::SetUpBenchProcess(argc, argv);
   if (const char* env = std::getenv("HNET_NETWORKS_PER_PASS")) {
     Shared().forward.networks_per_pass = std::atoi(env);
   }
@@ -156,7 +152,6 @@ int main(int argc, char** argv) {
     Shared().forward.fused_cpu_conv = std::atoi(env) != 0;
   }
   benchmark::Initialize(&argc, argv);
-  benchmark::AddCustomContext("torch_threads", std::to_string(threads));
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -16,22 +16,18 @@
 namespace hnet::server {
 namespace {
 
-class GenerationTest : public testing::ServerTest {
+class GenerationTest : public testing::TinyModelTest {
  protected:
   void SetUp() override {
-    ServerTest::SetUp();
-    auto model = LoadModel(ModelPath("tiny"), "tiny", RegistryOptions{});
-    ASSERT_TRUE(model.ok()) << model.status();
-    model_ = *model;
+    TinyModelTest::SetUp();
     at::set_num_threads(3);  // Waves of 3 passes; ServerTest runs with 1 thread.
   }
   void TearDown() override {
     at::set_num_threads(1);
-    ServerTest::TearDown();
+    TinyModelTest::TearDown();
   }
   // Networks for two waves: a full one, then one pass that is mostly padding.
   int64_t TwoWaves() const { return GenerationWave(model_->device) * kGenerationChunk + 5; }
-  ModelPtr model_;
 };
 
 constexpr GaugeOptions kGauges[] = {{false, false}, {true, false}, {true, true}};

@@ -144,6 +144,18 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<hnet::v1::HyperNet::Stub> stub_;
 };
 
+// ServerTest with tiny.hnet loaded in-process as model_ (no server started).
+class TinyModelTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    auto model = LoadModel(ModelPath("tiny"), "tiny", RegistryOptions{});
+    ASSERT_TRUE(model.ok()) << model.status();
+    model_ = *model;
+  }
+  ModelPtr model_;
+};
+
 // A context with a generous deadline, so a hung server fails the test instead of hanging it.
 inline std::unique_ptr<grpc::ClientContext> Context(int seconds = 60) {
   auto context = std::make_unique<grpc::ClientContext>();

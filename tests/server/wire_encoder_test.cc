@@ -29,16 +29,7 @@ std::string Serialized(const LoadedModel& model, const core::WeightBatch& weight
   return bytes;
 }
 
-class WireEncoderTest : public testing::ServerTest {
- protected:
-  void SetUp() override {
-    ServerTest::SetUp();
-    auto model = LoadModel(ModelPath("tiny"), "tiny", RegistryOptions{});
-    ASSERT_TRUE(model.ok()) << model.status();
-    model_ = *model;
-  }
-  ModelPtr model_;
-};
+using WireEncoderTest = testing::TinyModelTest;
 
 TEST_F(WireEncoderTest, BytesEqualProtobufSerialisationForGeneratedWeights) {
   const GaugeOptions gauges[] = {{false, false}, {true, false}, {true, true}};
