@@ -220,10 +220,11 @@ int Main(int argc, char** argv) {
   std::cout << "## rpc_bench: hnet-server over loopback (127.0.0.1)\n\n";
   std::cout << absl::StrFormat(
       "model `%s` (%s): %d hypernetwork parameters, %d weights per generated network, z_dim %d; "
-      "server in-process, %d workers, at::get_num_threads() = %d, device %s; gRPC %s; "
-      "%u hardware threads; load average %s before, %s after (%.0f s)\n\n",
+      "server in-process, %d workers, at::get_num_threads() = %d, device %s; BLAS %s; "
+      "gRPC %s; %u hardware threads; load average %s before, %s after (%.0f s)\n\n",
       model->name, model->path, info.parameter_count(), info.weight_count(), info.z_dim(),
-      workers, at::get_num_threads(), model->device.str(), grpc::Version(),
+      workers, at::get_num_threads(), model->device.str(), hnet::core::BlasName(),
+      grpc::Version(),
       std::thread::hardware_concurrency(), load_before, load_after, bench_s);
 
   std::cout << "### SampleWeights (gauge_fixed false), median per call\n\n";

@@ -53,6 +53,12 @@ std::string SelectBlasKernels() {
   return core_name();
 }
 
+std::string BlasName() {
+  using Config = char* (*)();
+  auto config = reinterpret_cast<Config>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
+  return config != nullptr ? config() : "not OpenBLAS";
+}
+
 void ConfigureRuntime(int threads) {
   if (threads > 0) at::set_num_threads(threads);
   if (const std::string kernels = SelectBlasKernels(); !kernels.empty()) {

@@ -18,6 +18,10 @@ namespace hnet::core {
 // running (ConfigureRuntime does).
 std::string SelectBlasKernels();
 
+// The BLAS behind LibTorch's CPU matrix products, for logs and benchmark reports: OpenBLAS's
+// configuration string (version, build options, kernels in use) or "not OpenBLAS".
+std::string BlasName();
+
 // Sets LibTorch's intra-op thread count (Debian's LibTorch defaults to 1), picks OpenBLAS's
 // kernels (SelectBlasKernels, logged when it changes them), keeps OpenBLAS (when it is the BLAS)
 // on the calling thread so its pool does not fight LibTorch's, and tunes glibc's allocator to

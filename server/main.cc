@@ -154,8 +154,8 @@ int main(int argc, char** argv) {
   auto server = hnet::server::Server::Start(std::move(*registry), options);
   if (!server.ok()) return Fail(server.status());
 
-  hnet::log::Info("serving on {} with {} workers x {} threads", device->str(), options.workers,
-                  threads);
+  hnet::log::Info("serving on {} with {} workers x {} threads (BLAS: {})", device->str(),
+                  options.workers, threads, hnet::core::BlasName());
   std::cout << "listening on " << (*server)->endpoint() << std::endl;
 
   char signal_number = 0;

@@ -70,6 +70,16 @@ void CheckSelectBlasKernels() {
   std::exit(0);
 }
 
+TEST(BlasName, NamesOpenBlasAndTheKernelsInUse) {
+  const std::string name = BlasName();
+  if (OpenBlasCore().empty()) {
+    EXPECT_EQ(name, "not OpenBLAS");
+  } else {
+    EXPECT_NE(name.find("OpenBLAS"), std::string::npos) << name;
+    EXPECT_NE(name.find(OpenBlasCore()), std::string::npos) << name;
+  }
+}
+
 TEST(SelectBlasKernels, ReplacesOnlyTheSse3FallbackAndKeepsProductsRight) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(CheckSelectBlasKernels(), testing::ExitedWithCode(0), "");
