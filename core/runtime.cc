@@ -50,7 +50,11 @@ std::string SelectBlasKernels() {
   setenv("OPENBLAS_CORETYPE", kernels, /*overwrite=*/1);
   quit();
   init();
-  return core_name();
+  if (std::string(core_name()) != kernels) {  // This build lacks them: it fell back again.
+    unsetenv("OPENBLAS_CORETYPE");
+    return "";
+  }
+  return kernels;
 }
 
 std::string BlasName() {

@@ -14,7 +14,11 @@
 namespace hnet::server {
 
 int64_t GenerationWave(const c10::Device& device) {
+#ifdef _OPENMP
   return device.is_cpu() ? std::max(1, at::get_num_threads()) : 1;
+#else
+  return 1;  // at::parallel_for, inlined here, would run the passes one after another.
+#endif
 }
 
 at::Tensor SeedNoise(const LoadedModel& model, uint64_t seed, int64_t n) {
@@ -32,6 +36,7 @@ absl::StatusOr<core::WeightBatch> GenerateWeights(const LoadedModel& model, cons
                                                   const GaugeOptions& gauge,
                                                   const std::function<bool()>& cancelled) {
   return core::TorchCall("generating weights", [&]() -> absl::StatusOr<core::WeightBatch> {
+    TORCH_CHECK(!model.network->is_training(), "the hypernetwork must be in eval mode");
     torch::NoGradGuard no_grad;
     const int64_t n = z.size(0);
     const core::TargetLayout& layout = model.layout;

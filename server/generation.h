@@ -19,10 +19,15 @@ namespace hnet::server {
 // padded with zero noise): BLAS kernels pick different summation orders for different batch
 // sizes, so a fixed pass size makes a network's bits depend only on its z and the model (on a
 // given device type and build), not on n, its position in a request or the RPC used.
+// On the CPU a pass that shares its wave with others runs its ATen ops on one thread, a lone
+// pass on several: every op in G and the gauges gives the same bits either way (matrix
+// products on one BLAS thread, elementwise ops, row-wise reductions, stable sorts; tested),
+// and any op added to them must too.
 inline constexpr int64_t kGenerationChunk = 64;
 
 // Passes GenerateWeights runs at once on `device`: on the CPU one per LibTorch thread
-// (at::get_num_threads(); each pass's BLAS calls run on its own thread), elsewhere 1.
+// (at::get_num_threads(); each pass's BLAS calls run on its own thread) when built with
+// OpenMP, otherwise 1.
 int64_t GenerationWave(const c10::Device& device);
 
 // n noise vectors [n, z_dim] (float32, CPU) drawn from `seed`:
@@ -37,7 +42,8 @@ struct GaugeOptions {
 // Raw or gauge-fixed weights of the networks for z [n, z_dim] float32, layer l
 // [n, F_l, S_l] float32 contiguous on the model's device, generated kGenerationChunk networks
 // per pass without autograd, GenerationWave passes at a time. CANCELLED when `cancellation`
-// trips between waves; INTERNAL on a LibTorch error. Thread-safe (the model is read only).
+// trips between waves; INTERNAL on a LibTorch error. Thread-safe: the model, in eval mode as
+// loaded, is only read.
 absl::StatusOr<core::WeightBatch> GenerateWeights(const LoadedModel& model, const at::Tensor& z,
                                                   const GaugeOptions& gauge = {},
                                                   const Cancellation* cancellation = nullptr);

@@ -40,13 +40,23 @@ std::string OpenBlasCore() {
 
 // In a child process (kernels and the environment are process-wide): exits 0 when
 // SelectBlasKernels replaced exactly a Prescott fallback on a CPU with AVX2 or better, the
-// products it then computes are right, and a second call changes nothing.
+// products it then computes are right, and a second call changes nothing. Unless the user
+// chose kernels, OpenBLAS is first put on Prescott as if it had not recognised the CPU.
 void CheckSelectBlasKernels() {
   auto fail = [](const std::string& what) {
     std::fprintf(stderr, "%s\n", what.c_str());
     std::exit(1);
   };
   const bool user_choice = std::getenv("OPENBLAS_CORETYPE") != nullptr;
+  using Hook = void (*)();
+  auto quit = reinterpret_cast<Hook>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit"));
+  auto init = reinterpret_cast<Hook>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init"));
+  if (!user_choice && quit != nullptr && init != nullptr) {
+    setenv("OPENBLAS_CORETYPE", "Prescott", 1);
+    quit();
+    init();
+    unsetenv("OPENBLAS_CORETYPE");
+  }
   const std::string before = OpenBlasCore();
   __builtin_cpu_init();
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <functional>
+#include <thread>
+#include <vector>
 
 #include "core/gauge.h"
 #include "core/hypernetwork.h"
@@ -95,9 +97,41 @@ TEST_F(GenerationTest, StopsBetweenWavesOnceTheCheckSaysCancelled) {
   EXPECT_TRUE(GenerateWeights(*model_, z, {}, std::function<bool()>()).ok());
 }
 
-TEST(GenerationWave, IsOnePassPerThreadOnTheCpuOnly) {
-  EXPECT_EQ(GenerationWave(c10::Device(c10::kCPU)), std::max(1, at::get_num_threads()));
+TEST_F(GenerationTest, WavesHaveOnePassPerThreadOnTheCpuOnly) {
+  EXPECT_EQ(GenerationWave(c10::Device(c10::kCPU)), 3);
   EXPECT_EQ(GenerationWave(c10::Device(c10::kCUDA, 0)), 1);
+}
+
+TEST_F(GenerationTest, ConcurrentCallsGiveTheBitsOfALoneCall) {
+  const at::Tensor z = SeedNoise(*model_, 23, TwoWaves());
+  const GaugeOptions gauge{true, true};
+  auto alone = GenerateWeights(*model_, z, gauge);
+  ASSERT_TRUE(alone.ok()) << alone.status();
+  std::vector<absl::StatusOr<core::WeightBatch>> results(2);
+  std::vector<std::thread> threads;
+  for (auto& result : results) {
+    threads.emplace_back([&] {
+      at::init_num_threads();  // As executor workers do.
+      at::set_num_threads(3);
+      result = GenerateWeights(*model_, z, gauge);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const auto& result : results) {
+    ASSERT_TRUE(result.ok()) << result.status();
+    for (size_t l = 0; l < alone->size(); ++l) {
+      EXPECT_TRUE(torch::equal((*result)[l], (*alone)[l])) << "layer " << l;
+    }
+  }
+}
+
+TEST_F(GenerationTest, RefusesAModelInTrainingMode) {
+  auto model = LoadModel(ModelPath("tiny"), "tiny", RegistryOptions{});
+  ASSERT_TRUE(model.ok()) << model.status();
+  (*model)->network->train();  // The registry's models are in eval mode.
+  auto weights = GenerateWeights(**model, SeedNoise(**model, 1, 2), {});
+  EXPECT_EQ(weights.status().code(), absl::StatusCode::kInternal);
+  EXPECT_NE(weights.status().message().find("eval mode"), std::string::npos) << weights.status();
 }
 
 }  // namespace
