@@ -60,12 +60,12 @@ absl::StatusOr<core::WeightBatch> GenerateWeights(const LoadedModel& model, cons
     };
     const int64_t passes = (n + kGenerationChunk - 1) / kGenerationChunk;
     const int64_t wave = GenerationWave(model.device);
+    const at::ThreadLocalState state;  // No grad mode etc. for the team's threads too.
     for (int64_t first = 0; first < passes; first += wave) {
       if (cancelled && cancelled()) {
         return absl::CancelledError("cancelled while generating weights");
       }
       const int64_t last = std::min(passes, first + wave);
-      const at::ThreadLocalState state;  // No grad mode etc. for the team's threads too.
       at::parallel_for(first, last, /*grain_size=*/1, [&](int64_t b, int64_t e) {
         const at::ThreadLocalStateGuard guard(state);
         for (int64_t pass = b; pass < e; ++pass) run_pass(pass);
