@@ -26,8 +26,38 @@ class CollectErrors : public google::protobuf::io::ErrorCollector {
   std::vector<std::string> errors_;
 };
 
+// Clears each repeated field of *to that `from` sets, looking inside the singular messages
+// `from` sets, so that merging `from`'s text afterwards replaces those lists.
+void ClearListsSetIn(const google::protobuf::Message& from, google::protobuf::Message* to) {
+  const google::protobuf::Reflection* reflection = from.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(from, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->is_repeated()) {
+      to->GetReflection()->ClearField(to, field);
+    } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+      ClearListsSetIn(reflection->GetMessage(from, field),
+                      to->GetReflection()->MutableMessage(to, field));
+    }
+  }
+}
 
 }  // namespace
+
+absl::Status ApplyConfigOverride(const std::string& text, hnet::v1::TrainingConfig* config) {
+  absl::StatusOr<hnet::v1::TrainingConfig> fragment = ParseConfig(text);
+  if (!fragment.ok()) return fragment.status();
+  hnet::v1::TrainingConfig merged = *config;
+  ClearListsSetIn(*fragment, &merged);
+  // Merging the text itself, not the parsed fragment, keeps explicit zeros ("scale_gauge:
+  // false"), which proto3 messages do not record.
+  google::protobuf::TextFormat::Parser parser;
+  if (!parser.MergeFromString(text, &merged)) {
+    return absl::InvalidArgumentError(absl::StrCat("config fragment '", text, "' does not merge"));
+  }
+  *config = std::move(merged);
+  return absl::OkStatus();
+}
 
 absl::StatusOr<hnet::v1::TrainingConfig> ParseConfig(const std::string& text) {
   hnet::v1::TrainingConfig config;
@@ -53,22 +83,21 @@ absl::StatusOr<hnet::v1::TrainingConfig> LoadConfig(const std::string& name_or_p
   std::ifstream in(name_or_path);
   if (!in) {
     return absl::NotFoundError(absl::StrCat("config '", name_or_path,
-                                            "' is neither a shipped config (",
-                                            ShippedConfigNames(), ") nor a readable file"));
+                                            "' is neither a shipped config (", ShippedConfigNames(),
+                                            ") nor a readable file"));
   }
   std::stringstream text;
   text << in.rdbuf();
   auto config = ParseConfig(text.str());
   if (!config.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name_or_path, ": ", config.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(name_or_path, ": ", config.status().message()));
   }
   return config;
 }
 
 hnet::v1::TrainingConfig WithDefaults(const hnet::v1::TrainingConfig& in) {
   hnet::v1::TrainingConfig c = in;
-  if (c.seed() == 0) c.set_seed(8734);
+  if (!c.has_seed()) c.set_seed(8734);
   if (c.lambda() == 0) c.set_lambda(1e3);
   if (c.lambda_growth() == 0) c.set_lambda_growth(1.0);
   if (c.batch_networks() == 0) c.set_batch_networks(32);
@@ -128,8 +157,7 @@ absl::Status ValidateConfig(const hnet::v1::TrainingConfig& c) {
     return bad("optimizer.beta2", "must be in [0, 1)");
   }
   if (c.optimizer().anneal_steps() < 0) return bad("optimizer.anneal_steps", "must be >= 0");
-  if (!(c.optimizer().anneal_final_fraction() >= 0 &&
-        c.optimizer().anneal_final_fraction() <= 1)) {
+  if (!(c.optimizer().anneal_final_fraction() >= 0 && c.optimizer().anneal_final_fraction() <= 1)) {
     return bad("optimizer.anneal_final_fraction", "must be in [0, 1]");
   }
   if (c.eval().every_steps() < 0) return bad("eval.every_steps", "must be >= 0");
@@ -146,9 +174,9 @@ absl::Status ValidateConfig(const hnet::v1::TrainingConfig& c) {
     if (h.extractor_hidden(i) <= 0) return bad("hypernet.extractor_hidden", "must be > 0");
   }
   if (h.generators_size() != layout->num_layers()) {
-    return bad("hypernet.generators", absl::StrCat("needs one entry per target layer (",
-                                                   layout->num_layers(), "), got ",
-                                                   h.generators_size()));
+    return bad("hypernet.generators",
+               absl::StrCat("needs one entry per target layer (", layout->num_layers(), "), got ",
+                            h.generators_size()));
   }
   for (const auto& g : h.generators()) {
     for (int width : g.hidden()) {

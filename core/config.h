@@ -23,6 +23,12 @@ absl::StatusOr<hnet::v1::TrainingConfig> ParseConfig(const std::string& text);
 // Loads `name_or_path`: the name of a shipped config ("mnist", "toy") or a file path.
 absl::StatusOr<hnet::v1::TrainingConfig> LoadConfig(const std::string& name_or_path);
 
+// Merges a text-format fragment (e.g. "diversity { metric: L1 }") into *config: scalars it
+// names are set (zeros included), and a list it names replaces the list in *config rather than
+// growing it. INVALID_ARGUMENT naming the line and column when the fragment does not parse;
+// *config is then unchanged.
+absl::Status ApplyConfigOverride(const std::string& text, hnet::v1::TrainingConfig* config);
+
 // Returns config with every unset (zero) field replaced by the paper's default.
 hnet::v1::TrainingConfig WithDefaults(const hnet::v1::TrainingConfig& config);
 

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -318,6 +319,18 @@ absl::StatusOr<MnistData> LoadConfiguredData(const hnet::v1::DataConfig& config,
                                              const std::string& data_dir) {
   return LoadMnist(data_dir.empty() ? DefaultDataDir() : data_dir, KindOf(config.dataset()),
                    config.validation_size());
+}
+
+absl::Status CheckImagesFit(const Split& split, const hnet::v1::TargetSpec& target) {
+  const auto sizes = split.images.sizes();
+  if (sizes.size() == 4 && sizes[1] == target.input_channels() &&
+      sizes[2] == target.input_height() && sizes[3] == target.input_width()) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "target '", target.name(), "' expects inputs ", target.input_channels(), "x",
+      target.input_height(), "x", target.input_width(), ", the dataset has ",
+      c10::str(sizes.slice(std::min<size_t>(1, sizes.size())))));
 }
 
 }  // namespace hnet::core

@@ -55,6 +55,10 @@ DatasetKind KindOf(hnet::v1::DataConfig::Dataset dataset);
 absl::StatusOr<MnistData> LoadConfiguredData(const hnet::v1::DataConfig& config,
                                              const std::string& data_dir);
 
+// OK when `split`'s images are [N, C, H, W] with the input channels, height and width that
+// `target` declares; else INVALID_ARGUMENT naming the target and both shapes.
+absl::Status CheckImagesFit(const Split& split, const hnet::v1::TargetSpec& target);
+
 }  // namespace hnet::core
 
 #endif  // HNET_CORE_DATASET_H_

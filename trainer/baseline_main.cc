@@ -1,15 +1,15 @@
 // hnet-baseline: trains N conventional target networks (a deep ensemble; N = 1 is one
 // conventionally trained network) in one batched pass and writes them as a weight ensemble.
-#include <CLI/CLI.hpp>
-#include <google/protobuf/text_format.h>
 #include <torch/torch.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/config.h"
 #include "core/evaluation.h"
@@ -28,6 +28,15 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
+// Refuses "-1" for an unsigned flag, which CLI11 would otherwise wrap around.
+CLI::Validator NonNegative() {
+  return CLI::Validator(
+      [](const std::string& value) {
+        return value.rfind('-', 0) == 0 ? std::string("must be >= 0") : std::string();
+      },
+      "NONNEGATIVE");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -39,7 +48,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> overrides;
   std::string device_flag = "auto";
   std::string log_level = "info";
-  int64_t seed = -1;
+  uint64_t seed = 0;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   bool no_progress = false;
   bool no_final_test = false;
@@ -62,7 +71,8 @@ int main(int argc, char** argv) {
   app.add_option("--lr_decay", options.lr_decay_per_epoch,
                  "Learning rate multiplied by this per epoch (applied smoothly every step)")
       ->capture_default_str();
-  app.add_option("--seed", seed, "Random seed (overrides the config's)");
+  CLI::Option* seed_flag = app.add_option("--seed", seed, "Random seed (overrides the config's)")
+                               ->check(NonNegative());
   app.add_option("--first_network", options.first_network,
                  "Seed-stream index of the first network (train an ensemble in pieces)")
       ->capture_default_str();
@@ -86,12 +96,11 @@ int main(int argc, char** argv) {
   if (!loaded.ok()) return Fail(loaded.status());
   hnet::v1::TrainingConfig config = *loaded;
   for (const std::string& text : overrides) {
-    if (!google::protobuf::TextFormat::MergeFromString(text, &config)) {
-      return Fail(
-          absl::InvalidArgumentError("--set '" + text + "' is not a valid config fragment"));
+    if (absl::Status s = hnet::core::ApplyConfigOverride(text, &config); !s.ok()) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat("--set '", text, "': ", s.message())));
     }
   }
-  if (seed >= 0) config.set_seed(static_cast<uint64_t>(seed));
+  if (seed_flag->count() > 0) config.set_seed(seed);
   options.config = hnet::core::WithDefaults(config);
   if (absl::Status s = hnet::trainer::ValidateBaselineOptions(options); !s.ok()) return Fail(s);
   if (threads < 1) return Fail(absl::InvalidArgumentError("--threads must be >= 1"));

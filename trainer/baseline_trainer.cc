@@ -82,14 +82,7 @@ absl::StatusOr<std::unique_ptr<BaselineTrainer>> BaselineTrainer::Create(
   if (!data.ok()) return data.status();
   t->data_ = *std::move(data);
   const core::Split& train = t->data_.train;
-  if (train.images.size(1) != layout->input_channels() ||
-      train.images.size(2) != layout->input_height() ||
-      train.images.size(3) != layout->input_width()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "target '", config.target().name(), "' expects inputs ", layout->input_channels(), "x",
-        layout->input_height(), "x", layout->input_width(), ", the dataset has ",
-        c10::str(train.images.sizes().slice(1))));
-  }
+  if (absl::Status s = core::CheckImagesFit(train, config.target()); !s.ok()) return s;
   int64_t train_size = train.size();
   if (options.train_subset > 0) {
     if (options.train_subset > train_size) {

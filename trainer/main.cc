@@ -1,8 +1,7 @@
 // hnet-train: trains a hypernetwork from a config and writes checkpoints.
-#include <CLI/CLI.hpp>
-#include <google/protobuf/text_format.h>
 #include <torch/torch.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
 #include <iostream>
@@ -12,6 +11,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/runtime.h"
+#include "trainer/config_overrides.h"
 #include "trainer/trainer.h"
 #include "trainer/validation.h"
 
@@ -26,6 +26,15 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
+// Refuses "-1" for an unsigned flag, which CLI11 would otherwise wrap around.
+CLI::Validator NonNegative() {
+  return CLI::Validator(
+      [](const std::string& value) {
+        return value.rfind('-', 0) == 0 ? std::string("must be >= 0") : std::string();
+      },
+      "NONNEGATIVE");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -37,12 +46,12 @@ int main(int argc, char** argv) {
   std::string data_dir;
   std::string log_level = "info";
   std::vector<std::string> overrides;
-  int64_t steps = -1;
-  double lambda = -1;
-  int64_t seed = -1;
-  int64_t eval_every = -1;
-  int64_t checkpoint_every = -1;
-  int64_t eval_networks = -1;
+  int64_t steps = 0;
+  double lambda = 0;
+  uint64_t seed = 0;
+  int32_t eval_every = 0;
+  int32_t checkpoint_every = 0;
+  int32_t eval_networks = 0;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int64_t networks_per_pass = 0;
   bool no_progress = false;
@@ -52,12 +61,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--out", out, "Checkpoint file to write (e.g. runs/mnist.hnet)")->required();
   app.add_option("--resume", resume, "Checkpoint to continue from (its config is used)");
-  app.add_option("--steps", steps, "Total training steps (overrides the config)");
-  app.add_option("--lambda", lambda, "Accuracy weight lambda (overrides the config)");
-  app.add_option("--seed", seed, "Random seed (overrides the config)");
-  app.add_option("--eval_every", eval_every, "Validation report period in steps");
-  app.add_option("--checkpoint_every", checkpoint_every, "Checkpoint period in steps");
-  app.add_option("--eval_networks", eval_networks, "Networks per validation report");
+  CLI::Option* steps_flag =
+      app.add_option("--steps", steps, "Total training steps (overrides the config)");
+  CLI::Option* lambda_flag =
+      app.add_option("--lambda", lambda, "Accuracy weight lambda (overrides the config)");
+  CLI::Option* seed_flag = app.add_option("--seed", seed, "Random seed (overrides the config)")
+                               ->check(NonNegative());
+  CLI::Option* eval_every_flag =
+      app.add_option("--eval_every", eval_every, "Validation report period in steps");
+  CLI::Option* checkpoint_every_flag =
+      app.add_option("--checkpoint_every", checkpoint_every, "Checkpoint period in steps");
+  CLI::Option* eval_networks_flag =
+      app.add_option("--eval_networks", eval_networks, "Networks per validation report");
   app.add_option("--set", overrides,
                  "Config override in text format, e.g. --set 'diversity { metric: L1 }'");
   app.add_option("--device", device_flag, "auto, cpu, cuda or cuda:N")->capture_default_str();
@@ -82,19 +97,17 @@ int main(int argc, char** argv) {
     if (!loaded.ok()) return Fail(loaded.status());
     config = *loaded;
   }
-  for (const std::string& text : overrides) {
-    if (!google::protobuf::TextFormat::MergeFromString(text, &config)) {
-      return Fail(absl::InvalidArgumentError("--set '" + text + "' is not a valid config fragment"));
-    }
-  }
-  if (steps >= 0) config.set_steps(steps);
-  if (lambda >= 0) config.set_lambda(lambda);
-  if (seed >= 0) config.set_seed(static_cast<uint64_t>(seed));
-  if (eval_every >= 0) config.mutable_eval()->set_every_steps(eval_every);
-  if (checkpoint_every >= 0) config.mutable_eval()->set_checkpoint_every(checkpoint_every);
-  if (eval_networks >= 0) config.mutable_eval()->set_networks(eval_networks);
-  config = hnet::core::WithDefaults(config);
-  if (absl::Status s = hnet::core::ValidateConfig(config); !s.ok()) return Fail(s);
+  hnet::trainer::ConfigOverrides given;
+  given.fragments = overrides;
+  if (steps_flag->count() > 0) given.steps = steps;
+  if (lambda_flag->count() > 0) given.lambda = lambda;
+  if (seed_flag->count() > 0) given.seed = seed;
+  if (eval_every_flag->count() > 0) given.eval_every = eval_every;
+  if (checkpoint_every_flag->count() > 0) given.checkpoint_every = checkpoint_every;
+  if (eval_networks_flag->count() > 0) given.eval_networks = eval_networks;
+  auto resolved = hnet::trainer::ResolveConfig(std::move(config), given);
+  if (!resolved.ok()) return Fail(resolved.status());
+  config = *std::move(resolved);
   if (threads < 1) return Fail(absl::InvalidArgumentError("--threads must be >= 1"));
   hnet::core::ConfigureRuntime(threads);
 
@@ -114,8 +127,8 @@ int main(int argc, char** argv) {
   options.final_test = !no_final_test;
   options.networks_per_pass = networks_per_pass;
   options.stop = &g_stop;
-  hnet::log::Info("training '{}' for {} steps on {} with {} threads", config.name(),
-                  config.steps(), device.str(), threads);
+  hnet::log::Info("training '{}' for {} steps on {} with {} threads", config.name(), config.steps(),
+                  device.str(), threads);
   auto result = hnet::trainer::Train(options);
   if (!result.ok()) return Fail(result.status());
   if (result->interrupted) {

@@ -2,6 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/adam.h"
@@ -55,8 +58,20 @@ class MnistTrainer {
   hnet::v1::ValidationMetrics last_validation_;
 };
 
-absl::StatusOr<std::unique_ptr<MnistTrainer>> MnistTrainer::Create(
-    const TrainerOptions& options) {
+// Warns when this run's schedule gives a learning rate at the resumed step other than the
+// one the checkpoint's run had reached, e.g. a longer --steps moving a warm-down that began.
+void WarnIfScheduleJumps(const hnet::v1::Checkpoint& ckpt, const hnet::v1::TrainingConfig& config) {
+  const double saved = ckpt.learning_rate();
+  const double now = LearningRateAt(config, ckpt.step());
+  if (std::abs(now - saved) <= 1e-3 * std::max(std::abs(saved), std::abs(now))) return;
+  log::Warn(
+      "at step {} the learning rate jumps from {:.3g} (the checkpoint's {}-step schedule) "
+      "to {:.3g} (this run's {}-step schedule; optimizer.anneal_steps {})",
+      ckpt.step(), saved, ckpt.config().steps(), now, config.steps(),
+      config.optimizer().anneal_steps());
+}
+
+absl::StatusOr<std::unique_ptr<MnistTrainer>> MnistTrainer::Create(const TrainerOptions& options) {
   auto layout = core::TargetLayout::Create(options.config.target());
   if (!layout.ok()) return layout.status();
   std::unique_ptr<MnistTrainer> t(new MnistTrainer(options, *layout));
@@ -64,6 +79,7 @@ absl::StatusOr<std::unique_ptr<MnistTrainer>> MnistTrainer::Create(
   auto data = core::LoadConfiguredData(config.data(), options.data_dir);
   if (!data.ok()) return data.status();
   t->data_ = *std::move(data);
+  if (absl::Status s = core::CheckImagesFit(t->data_.train, config.target()); !s.ok()) return s;
 
   absl::Status built = core::TorchCall("building the hypernetwork", [&] {
     torch::manual_seed(config.seed());  // Parameter initialisation.
@@ -88,6 +104,14 @@ absl::StatusOr<std::unique_ptr<MnistTrainer>> MnistTrainer::Create(
     t->step_ = ckpt->step();
     t->last_validation_ = ckpt->last_validation();
     log::Info("resumed {} at step {}", options.resume_path, t->step_);
+    WarnIfScheduleJumps(*ckpt, config);
+  }
+  if (config.diversity().kind() != hnet::v1::DiversityConfig::NONE &&
+      !config.diversity().scale_gauge()) {
+    log::Warn(
+        "diversity.scale_gauge is off: the diversity term sees raw weights, whose scale "
+        "symmetries change no network (paper 3.2.2); the shipped configs set "
+        "diversity {{ scale_gauge: true }}");
   }
   log::Info("hypernetwork: {} parameters; target network '{}': {} weights; device {}",
             core::CountParameters(*t->model_), config.target().name(), layout->weight_count(),
@@ -101,10 +125,9 @@ StepStats MnistTrainer::Step() {
   const torch::Device device = options_.device;
   at::Tensor z = model_->SampleZ(b, rng_).to(device);
   at::Tensor index = torch::randint(train_images_.size(0), {b * m}, rng_).to(device);
-  at::Tensor x = core::RandomShift(train_images_.index_select(0, index),
-                                   config_.data().max_shift(), rng_)
-                     .view({b, m, layout_.input_channels(), layout_.input_height(),
-                            layout_.input_width()});
+  at::Tensor x =
+      core::RandomShift(train_images_.index_select(0, index), config_.data().max_shift(), rng_)
+          .view({b, m, layout_.input_channels(), layout_.input_height(), layout_.input_width()});
   at::Tensor y = train_labels_.index_select(0, index);
 
   const double lambda = LambdaAt(config_, step_);
@@ -113,17 +136,16 @@ StepStats MnistTrainer::Step() {
   at::Tensor logits = core::BatchedForward(layout_, weights, x, forward_options_);
   at::Tensor ce = torch::cross_entropy_loss(logits.reshape({b * m, -1}), y);
   const auto& div_config = config_.diversity();
-  core::WeightBatch fixed = core::GaugeFix(layout_, weights, div_config.scale_gauge(),
-                                           div_config.permutation_gauge());
-  at::Tensor diversity = core::Diversity(div_config, core::FlattenWeights(fixed),
-                                         model_->z_dim());
+  core::WeightBatch fixed =
+      core::GaugeFix(layout_, weights, div_config.scale_gauge(), div_config.permutation_gauge());
+  at::Tensor diversity = core::Diversity(div_config, core::FlattenWeights(fixed), model_->z_dim());
   at::Tensor loss = lambda * ce - diversity;
   adam_->ZeroGrad();
   loss.backward();
   adam_->Step(lr);
   ++step_;
-  return StepStats{step_, loss.item<double>(), ce.item<double>(), diversity.item<double>(),
-                   lambda, lr};
+  return StepStats{step_, loss.item<double>(), ce.item<double>(), diversity.item<double>(), lambda,
+                   lr};
 }
 
 absl::Status MnistTrainer::Save() {
@@ -161,8 +183,8 @@ absl::StatusOr<TrainResult> MnistTrainer::Run() {
       }
       const StepStats stats = Step();
       if (options_.on_step) options_.on_step(stats);
-      bar.Update(step_, absl::StrFormat("loss %.4g ce %.4f H %.1f", stats.loss,
-                                        stats.cross_entropy, stats.diversity));
+      bar.Update(step_, absl::StrFormat("loss %.4g ce %.4f H %.1f", stats.loss, stats.cross_entropy,
+                                        stats.diversity));
       if (!std::isfinite(stats.loss)) {
         bar.Break();
         return absl::InternalError(absl::StrCat("loss became ", stats.loss, " at step ", step_,

@@ -26,8 +26,7 @@ TEST(Config, ParseErrorsNameTheLine) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("line 2"), std::string::npos) << bad.status();
-  EXPECT_EQ(LoadConfig("/no/such/config.textproto").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(LoadConfig("/no/such/config.textproto").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST(Config, ValidationNamesTheField) {
@@ -51,6 +50,46 @@ TEST(Config, ValidationNamesTheField) {
   config.mutable_optimizer()->set_anneal_steps(-1);
   s = ValidateConfig(config);
   EXPECT_NE(s.message().find("optimizer.anneal_steps"), std::string::npos) << s;
+}
+
+TEST(Config, OverrideReplacesListsAndKeepsExplicitZeros) {
+  auto config = WithDefaults(LoadConfig("mnist").value());
+  ASSERT_GT(config.hypernet().extractor_hidden_size(), 1);
+  ASSERT_TRUE(config.diversity().scale_gauge());
+  const int layers = config.target().layers_size();
+  ASSERT_TRUE(ApplyConfigOverride(
+                  "hypernet { extractor_hidden: [500] } diversity { scale_gauge: false }", &config)
+                  .ok());
+  EXPECT_EQ(config.hypernet().extractor_hidden_size(), 1);
+  EXPECT_EQ(config.hypernet().extractor_hidden(0), 500);
+  EXPECT_FALSE(config.diversity().scale_gauge());
+  EXPECT_EQ(config.target().layers_size(), layers);  // Lists the fragment leaves alone stay.
+  EXPECT_EQ(config.hypernet().z_dim(), 300);         // So do its siblings.
+
+  ASSERT_TRUE(ApplyConfigOverride("target { layers { dense { units: 10 } } }", &config).ok());
+  ASSERT_EQ(config.target().layers_size(), 1);
+  EXPECT_EQ(config.target().layers(0).dense().units(), 10);
+  EXPECT_EQ(config.target().input_height(), 28);
+}
+
+TEST(Config, BadOverrideNamesThePlaceAndChangesNothing) {
+  const auto original = WithDefaults(LoadConfig("mnist").value());
+  auto config = original;
+  absl::Status s = ApplyConfigOverride("diversity { metric: L3 }", &config);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("line 1:"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("L3"), std::string::npos) << s;
+  s = ApplyConfigOverride("hypernet { extractor_hidden: [7] } lambda: \"x\"", &config);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(config.SerializeAsString(), original.SerializeAsString());
+}
+
+TEST(Config, SeedZeroIsASeed) {
+  hnet::v1::TrainingConfig config;
+  EXPECT_EQ(WithDefaults(config).seed(), 8734u);
+  config.set_seed(0);
+  EXPECT_EQ(WithDefaults(config).seed(), 0u);
+  EXPECT_TRUE(WithDefaults(config).has_seed());
 }
 
 }  // namespace

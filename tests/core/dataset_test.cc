@@ -512,5 +512,22 @@ TEST_F(RealFashionMnist, RefusesTruncatedGzipCopyNamingFile) {
   EXPECT_THAT(std::string(data.status().message()), HasSubstr(victim.string()));
 }
 
+TEST(CheckImagesFit, AcceptsTheDeclaredInputAndNamesBothShapesOtherwise) {
+  Split split{torch::zeros({3, 1, 28, 28}), torch::zeros({3}, torch::kInt64)};
+  hnet::v1::TargetSpec target;
+  target.set_name("small");
+  target.set_input_channels(1);
+  target.set_input_height(28);
+  target.set_input_width(28);
+  EXPECT_TRUE(CheckImagesFit(split, target).ok());
+  target.set_input_height(32);
+  absl::Status s = CheckImagesFit(split, target);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("'small' expects inputs 1x32x28"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("[1, 28, 28]"));
+  split.images = torch::zeros({3, 28});
+  EXPECT_FALSE(CheckImagesFit(split, target).ok());
+}
+
 }  // namespace
 }  // namespace hnet::core
