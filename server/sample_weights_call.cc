@@ -50,7 +50,12 @@ class HyperNetService::SampleWeightsReactor final : public grpc::ServerUnaryReac
     End(stop.ok() ? absl::CancelledError("call cancelled by the client") : stop);
   }
 
-  void OnDone() override { delete this; }
+  // After the status was sent (or the call failed): only now is the call out of flight, so a
+  // drain waits for responses still being delivered.
+  void OnDone() override {
+    service_->EndCall();
+    delete this;
+  }
 
  private:
   // Parses and validates `bytes` (the checks and messages of the unary handlers) and submits
@@ -110,10 +115,7 @@ class HyperNetService::SampleWeightsReactor final : public grpc::ServerUnaryReac
 
   // Logs and counts the call and finishes it with `status` (the response already written
   // when OK). Once per call.
-  void End(const absl::Status& status) {
-    service_->EndCall();
-    Finish(call_.log.Finish(status));
-  }
+  void End(const absl::Status& status) { Finish(call_.log.Finish(status)); }
 
   HyperNetService* const service_;
   grpc::CallbackServerContext* const context_;

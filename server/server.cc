@@ -75,12 +75,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<ModelRegis
   grpc::ServerBuilder builder;
   const std::string address = absl::StrCat(options.address, ":", options.port);
   builder.AddListeningPort(address, *credentials, &s->port_);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  creators.push_back(s->calls_.MakeFactory());
   if (!options.auth_token.empty()) {
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
     creators.push_back(std::make_unique<AuthInterceptorFactory>(
         std::make_shared<TokenAuthenticator>(options.auth_token), s->metrics_.get()));
-    builder.experimental().SetInterceptorCreators(std::move(creators));
   }
+  builder.experimental().SetInterceptorCreators(std::move(creators));
   const int max_message = static_cast<int>(
       std::min<int64_t>(options.limits.max_message_bytes, std::numeric_limits<int>::max()));
   builder.SetMaxReceiveMessageSize(max_message);
@@ -166,7 +167,8 @@ void Server::Shutdown() {
     }
     watcher_->RequestStop();    // A rescan in progress stops before its next file.
     service_->StartDraining();  // New calls: UNAVAILABLE.
-    while (service_->in_flight() > 0 && Clock::now() < deadline) {
+    // A unary call leaves the handler before its response is sent: wait for both.
+    while ((service_->in_flight() > 0 || calls_.live() > 0) && Clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     // Waits for at most the one file being read; answers queued ModelAdmin requests, whose

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "server/admin_service.h"
+#include "server/call_tracker.h"
 #include "server/classify_batcher.h"
 #include "server/eval_data.h"
 #include "server/executor.h"
@@ -81,6 +82,7 @@ class Server {
   std::unique_ptr<EvaluationData> eval_data_;
   std::shared_ptr<ModelRegistry> registry_;
   std::unique_ptr<HyperNetService> service_;
+  CallTracker calls_{"/hnet.v1.HyperNet/"};  // Until each response is sent.
   std::unique_ptr<ModelWatcher> watcher_;
   std::unique_ptr<ModelAdminService> admin_;
   std::unique_ptr<grpc::Server> server_;
