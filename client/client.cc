@@ -17,8 +17,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
   if (absl::Status s = ValidateClientOptions(options); !s.ok()) return s;
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = internal::MakeChannel(options);
   if (!channel.ok()) return channel.status();
-  return std::unique_ptr<Client>(
-      new Client(std::make_unique<Impl>(options, *std::move(channel))));
+  return std::unique_ptr<Client>(new Client(std::make_unique<Impl>(options, *std::move(channel))));
 }
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -36,9 +35,10 @@ absl::StatusOr<std::vector<ModelInfo>> Client::ListModels() const {
   hnet::v1::ListModelsRequest request;
   request.set_page_size(kPageSize);
   std::set<std::string> seen_tokens;
+  const absl::Time deadline = absl::Now() + impl_->options().deadline;  // for all the pages
   for (int page = 0; page < kMaxPages; ++page) {
     hnet::v1::ListModelsResponse response;
-    absl::Status s = impl_->Unary(&HyperNet::Stub::ListModels, request, &response);
+    absl::Status s = impl_->Unary(&HyperNet::Stub::ListModels, request, &response, deadline);
     if (!s.ok()) return s;
     for (const hnet::v1::ModelInfo& model : response.models()) {
       models.push_back(internal::FromProto(model));
@@ -90,20 +90,18 @@ absl::StatusOr<ClassifyResult> Client::Classify(absl::string_view model, const T
   return impl_->Classify(model, inputs, options, absl::Now() + impl_->options().deadline);
 }
 
-absl::StatusOr<ClassifyResult> Client::Impl::Classify(absl::string_view model,
-                                                      const Tensor& inputs,
+absl::StatusOr<ClassifyResult> Client::Impl::Classify(absl::string_view model, const Tensor& inputs,
                                                       const ClassifyOptions& options,
                                                       absl::Time deadline) const {
   if (absl::Status s = ValidateClassifyOptions(inputs, options); !s.ok()) return s;
   hnet::v1::ClassifyResponse response;
-  absl::Status s = Unary(&HyperNet::Stub::Classify,
-                         internal::MakeClassifyRequest(model, inputs, options), &response,
-                         deadline);
+  absl::Status s =
+      Unary(&HyperNet::Stub::Classify, internal::MakeClassifyRequest(model, inputs, options),
+            &response, deadline);
   if (!s.ok()) return s;
   absl::StatusOr<ClassifyResult> result = internal::FromProto(std::move(response));
   if (!result.ok()) return result;
-  const int64_t k =
-      options.noise.z.has_value() ? options.noise.z->shape[0] : options.ensemble_size;
+  const int64_t k = options.noise.z.has_value() ? options.noise.z->shape[0] : options.ensemble_size;
   if (s = internal::CheckClassifyResult(*result, inputs.shape[0], k, options.return_members);
       !s.ok()) {
     return s;

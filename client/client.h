@@ -51,7 +51,7 @@ class Client {
   const ClientOptions& options() const;
 
   // Models the server has loaded: every loaded version, by name, newest first (fetched in
-  // pages of 100, one call each).
+  // pages of 100, one call each; ClientOptions::deadline covers all the pages together).
   absl::StatusOr<std::vector<ModelInfo>> ListModels() const;
 
   // Description of version `version` of `model` (0: the latest loaded); NOT_FOUND from the
@@ -70,8 +70,8 @@ class Client {
       const std::function<absl::Status(GeneratedNetwork network)>& on_network) const;
 
   // StreamWeights collected into a vector.
-  absl::StatusOr<std::vector<GeneratedNetwork>> StreamWeights(
-      absl::string_view model, const SampleOptions& options) const;
+  absl::StatusOr<std::vector<GeneratedNetwork>> StreamWeights(absl::string_view model,
+                                                              const SampleOptions& options) const;
 
   // Ensemble classification of `inputs` (uint8 or float32, [N, H, W] or [N, C, H, W]).
   absl::StatusOr<ClassifyResult> Classify(absl::string_view model, const Tensor& inputs,

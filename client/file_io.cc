@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <utility>
@@ -18,11 +20,17 @@ namespace {
 absl::Status ErrnoStatus(int error, absl::string_view what, const std::string& path) {
   const std::string message = absl::StrCat(what, " '", path, "': ", std::strerror(error));
   switch (error) {
-    case ENOENT: return absl::NotFoundError(message);
+    case ENOENT:
+      return absl::NotFoundError(message);
     case EACCES:
-    case EPERM: return absl::PermissionDeniedError(message);
-    case EISDIR: return absl::InvalidArgumentError(message);
-    default: return absl::UnknownError(message);
+    case EPERM:
+      return absl::PermissionDeniedError(message);
+    case EISDIR:
+    case ENOTDIR:
+    case ELOOP:
+      return absl::InvalidArgumentError(message);
+    default:
+      return absl::UnknownError(message);
   }
 }
 
@@ -53,6 +61,104 @@ mode_t CurrentUmask() {
   return static_cast<mode_t>(mask);
 }
 
+// Temporary files being written, for RemovePendingTemporaryFiles. A slot is free (0), being
+// filled or emptied (1), or holds the path of a temporary file that exists (2). Only
+// lock-free atomics and plain char arrays, so a signal handler may read them.
+constexpr int kPendingSlots = 64;
+struct PendingSlot {
+  std::atomic<int> state{0};
+  char path[4096];
+};
+PendingSlot pending_slots[kPendingSlots];
+static_assert(std::atomic<int>::is_always_lock_free);
+
+// Claims a slot for a temporary file; the template is created in place by mkstemp (so the
+// slot already holds the final name) and published by Publish(). Without a free slot (or
+// for a path too long) the file is simply not tracked.
+class PendingTemporary {
+ public:
+  explicit PendingTemporary(const std::string& name_template) {
+    if (name_template.size() >= sizeof(PendingSlot::path)) return;
+    for (PendingSlot& slot : pending_slots) {
+      int expected = 0;
+      if (slot.state.compare_exchange_strong(expected, 1)) {
+        slot_ = &slot;
+        std::memcpy(slot.path, name_template.c_str(), name_template.size() + 1);
+        return;
+      }
+    }
+    own_.assign(name_template.begin(), name_template.end());
+    own_.push_back('\0');
+  }
+  ~PendingTemporary() {
+    if (slot_ != nullptr) slot_->state.store(0);
+  }
+  PendingTemporary(const PendingTemporary&) = delete;
+  PendingTemporary& operator=(const PendingTemporary&) = delete;
+
+  // The template to hand to mkstemp (it writes the final name into it).
+  char* name() { return slot_ != nullptr ? slot_->path : own_.data(); }
+  // The file now exists: a signal handler may unlink it.
+  void Publish() {
+    if (slot_ != nullptr) slot_->state.store(2);
+  }
+  // The file is gone (renamed or unlinked).
+  void Retract() {
+    if (slot_ != nullptr) slot_->state.store(1);
+  }
+
+ private:
+  PendingSlot* slot_ = nullptr;
+  std::vector<char> own_;
+};
+
+// `path` with the symlinks of its last component followed (at most 40), the way open(2)
+// would; a dangling link resolves to the path it names. INVALID_ARGUMENT (ELOOP) for a loop.
+absl::StatusOr<std::string> ResolveLinks(const std::string& path) {
+  std::string current = path;
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat st {};
+    if (::lstat(current.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return current;
+    std::vector<char> target(static_cast<size_t>(st.st_size > 0 ? st.st_size : PATH_MAX) + 1);
+    const ssize_t got = ::readlink(current.c_str(), target.data(), target.size());
+    if (got < 0) return ErrnoStatus(errno, "cannot read the link", current);
+    if (static_cast<size_t>(got) >= target.size()) continue;  // changed meanwhile: again
+    const std::string link(target.data(), static_cast<size_t>(got));
+    const size_t slash = current.rfind('/');
+    current = link.front() == '/' || slash == std::string::npos
+                  ? link
+                  : absl::StrCat(current.substr(0, slash + 1), link);
+  }
+  return ErrnoStatus(ELOOP, "cannot resolve", path);
+}
+
+// Writes everything `produce` passes on to `fd`; `name` names the file in errors.
+absl::Status WriteAll(int fd, const std::string& name,
+                      absl::FunctionRef<absl::Status(ByteSink sink)> produce) {
+  return produce([&](absl::string_view bytes) -> absl::Status {
+    for (size_t done = 0; done < bytes.size();) {
+      const ssize_t wrote = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (wrote < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus(errno, "cannot write", name);
+      }
+      done += static_cast<size_t>(wrote);
+    }
+    return absl::OkStatus();
+  });
+}
+
+// A device, FIFO or socket: written where it is (never replaced by a regular file).
+absl::Status WriteInPlace(const std::string& path, const std::string& target,
+                          absl::FunctionRef<absl::Status(ByteSink sink)> produce) {
+  const int fd = ::open(target.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return ErrnoStatus(errno, "cannot open", path);
+  FdCloser closer(fd);
+  if (absl::Status s = WriteAll(fd, path, produce); !s.ok()) return s;
+  if (::close(closer.Release()) != 0) return ErrnoStatus(errno, "cannot close", path);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -77,44 +183,63 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return bytes;
 }
 
-absl::Status WriteFile(const std::string& path, absl::string_view bytes) {
-  // A fresh temporary name beside `path`: concurrent writers never share one, and nothing
-  // already there is overwritten until the rename.
-  std::vector<char> tmp_name(path.begin(), path.end());
-  const std::string suffix = ".tmp.XXXXXX";
-  tmp_name.insert(tmp_name.end(), suffix.begin(), suffix.end());
-  tmp_name.push_back('\0');
-  const int fd = ::mkstemp(tmp_name.data());
+absl::Status WriteFileFrom(const std::string& path,
+                           absl::FunctionRef<absl::Status(ByteSink sink)> produce) {
+  absl::StatusOr<std::string> target = ResolveLinks(path);
+  if (!target.ok()) return target.status();
+  struct stat st {};
+  const bool exists = ::stat(target->c_str(), &st) == 0;
+  if (exists && S_ISDIR(st.st_mode)) return ErrnoStatus(EISDIR, "cannot write", path);
+  if (exists && !S_ISREG(st.st_mode)) return WriteInPlace(path, *target, produce);
+
+  // A fresh temporary name beside the target: concurrent writers never share one, and
+  // nothing already there is overwritten until the rename.
+  PendingTemporary pending(*target + ".tmp.XXXXXX");
+  const int fd = ::mkstemp(pending.name());
   if (fd < 0) return ErrnoStatus(errno, "cannot create a temporary file for", path);
-  const std::string tmp(tmp_name.data());
+  pending.Publish();
+  const std::string tmp(pending.name());
   FdCloser closer(fd);
+  auto discard = [&] {
+    ::unlink(tmp.c_str());
+    pending.Retract();
+  };
   auto fail = [&](int error, absl::string_view what) {
     ::close(closer.Release());
-    ::unlink(tmp.c_str());
+    discard();
     return ErrnoStatus(error, what, tmp);
   };
-  // mkstemp creates 0600; give the file the permissions an ordinary create would.
-  if (::fchmod(fd, 0666 & ~CurrentUmask()) != 0) return fail(errno, "cannot set permissions of");
-  for (size_t done = 0; done < bytes.size();) {
-    const ssize_t wrote = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (wrote < 0) {
-      if (errno == EINTR) continue;
-      return fail(errno, "cannot write");
-    }
-    done += static_cast<size_t>(wrote);
+  // mkstemp creates 0600: keep the replaced file's bits, or those an ordinary create gives.
+  const mode_t mode = exists ? (st.st_mode & 07777) : (0666 & ~CurrentUmask());
+  if (::fchmod(fd, mode) != 0) return fail(errno, "cannot set permissions of");
+  if (absl::Status s = WriteAll(fd, tmp, produce); !s.ok()) {
+    ::close(closer.Release());
+    discard();
+    return s;
   }
   if (::fsync(fd) != 0) return fail(errno, "cannot sync");
   if (::close(closer.Release()) != 0) {
     const int error = errno;
-    ::unlink(tmp.c_str());
+    discard();
     return ErrnoStatus(error, "cannot close", tmp);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (std::rename(tmp.c_str(), target->c_str()) != 0) {
     const int error = errno;
-    ::unlink(tmp.c_str());
+    discard();
     return ErrnoStatus(error, "cannot rename to", path);
   }
+  pending.Retract();
   return absl::OkStatus();
+}
+
+absl::Status WriteFile(const std::string& path, absl::string_view bytes) {
+  return WriteFileFrom(path, [bytes](ByteSink sink) { return sink(bytes); });
+}
+
+void RemovePendingTemporaryFiles() {
+  for (PendingSlot& slot : pending_slots) {
+    if (slot.state.load() == 2) ::unlink(slot.path);
+  }
 }
 
 }  // namespace hnet::client

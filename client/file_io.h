@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -14,10 +15,30 @@ namespace hnet::client {
 // directory, PERMISSION_DENIED or UNKNOWN for other failures, each naming the path.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
-// Replaces the file at `path` with `bytes`: written to a fresh path + ".tmp.XXXXXX", synced,
-// then renamed, so neither a failure nor a crash leaves a half-written file under `path`.
-// Thread-safe; concurrent writers of one path each leave a whole file (the last rename wins).
+// Takes the next bytes of a file being written; a non-OK status abandons the write.
+using ByteSink = absl::FunctionRef<absl::Status(absl::string_view bytes)>;
+
+// Writes the file at `path` with the bytes `produce` passes to its sink, in order, without
+// holding them all in memory. `path` is resolved through symlinks first (the link stays, its
+// target gets the bytes). A regular file, or a new one, is written to a fresh
+// target + ".tmp.XXXXXX" beside the target, synced, then renamed over it, so neither a
+// failure nor a crash leaves a half-written file there; an existing file keeps its
+// permission bits, a new one gets 0666 minus the umask. An existing non-regular file (a
+// character device such as /dev/null, a FIFO, a socket) is opened and written in place,
+// never replaced. INVALID_ARGUMENT for a directory; errors of `produce` are returned as
+// they are. Thread-safe; concurrent writers of one regular file each leave a whole file (the
+// last rename wins).
+absl::Status WriteFileFrom(const std::string& path,
+                           absl::FunctionRef<absl::Status(ByteSink sink)> produce);
+
+// WriteFileFrom with the bytes `bytes`.
 absl::Status WriteFile(const std::string& path, absl::string_view bytes);
+
+// Unlinks the temporary files that WriteFileFrom is writing at this moment (at most 64 at a
+// time are tracked, paths under 4 KiB). Async-signal-safe: meant for a handler of fatal
+// signals (SIGINT, SIGTERM) that then re-raises the signal, so that a killed process leaves
+// no "*.tmp.XXXXXX" files behind.
+void RemovePendingTemporaryFiles();
 
 }  // namespace hnet::client
 

@@ -1,5 +1,7 @@
 #include "client/npy.h"
 
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -16,12 +18,18 @@ constexpr absl::string_view kMagic = "\x93NUMPY";
 
 absl::string_view Descr(DType dtype) {
   switch (dtype) {
-    case DType::kFloat32: return "<f4";
-    case DType::kFloat64: return "<f8";
-    case DType::kInt64: return "<i8";
-    case DType::kUint8: return "|u1";
-    case DType::kInt32: return "<i4";
-    default: return "";
+    case DType::kFloat32:
+      return "<f4";
+    case DType::kFloat64:
+      return "<f8";
+    case DType::kInt64:
+      return "<i8";
+    case DType::kUint8:
+      return "|u1";
+    case DType::kInt32:
+      return "<i4";
+    default:
+      return "";
   }
 }
 
@@ -46,7 +54,7 @@ absl::string_view ValueOf(absl::string_view header, absl::string_view key) {
 
 }  // namespace
 
-absl::StatusOr<std::string> EncodeNpy(const Tensor& tensor) {
+absl::StatusOr<std::string> EncodeNpyHeader(const Tensor& tensor) {
   if (absl::Status s = ValidateTensor(tensor, "tensor"); !s.ok()) return s;
   std::string shape = absl::StrJoin(tensor.shape, ", ");
   if (tensor.shape.size() == 1) shape += ",";
@@ -62,7 +70,13 @@ absl::StatusOr<std::string> EncodeNpy(const Tensor& tensor) {
   out.push_back(static_cast<char>(header.size() & 0xFF));
   out.push_back(static_cast<char>(header.size() >> 8));
   out += header;
-  out += tensor.bytes;
+  return out;
+}
+
+absl::StatusOr<std::string> EncodeNpy(const Tensor& tensor) {
+  absl::StatusOr<std::string> out = EncodeNpyHeader(tensor);
+  if (!out.ok()) return out.status();
+  *out += tensor.bytes;
   return out;
 }
 
@@ -84,8 +98,7 @@ absl::StatusOr<Tensor> DecodeNpy(absl::string_view bytes) {
   const absl::string_view header = bytes.substr(start, header_len);
   const absl::string_view descr = ValueOf(header, "descr");
   Tensor tensor;
-  for (DType d : {DType::kFloat32, DType::kFloat64, DType::kInt64, DType::kUint8,
-                  DType::kInt32}) {
+  for (DType d : {DType::kFloat32, DType::kFloat64, DType::kInt64, DType::kUint8, DType::kInt32}) {
     if (descr == Descr(d) || (d == DType::kUint8 && descr == "<u1")) tensor.dtype = d;
   }
   if (tensor.dtype == DType::kUnspecified) {
@@ -105,29 +118,51 @@ absl::StatusOr<Tensor> DecodeNpy(absl::string_view bytes) {
   return tensor;
 }
 
+namespace {
+
+// The .npz entries of `tensors` added to `zip`: each "<name>.npy" is a header and the
+// tensor's own bytes (not copied into one string first).
+absl::Status AddNpzEntries(const NamedTensors& tensors, ZipWriter* zip) {
+  std::vector<std::string> headers;
+  for (const auto& [name, tensor] : tensors) {  // all checked before anything is written
+    absl::StatusOr<std::string> header = EncodeNpyHeader(tensor);
+    if (!header.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensors[", name, "]: ", header.status().message()));
+    }
+    headers.push_back(*std::move(header));
+  }
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const absl::string_view pieces[] = {headers[i], tensors[i].second.bytes};
+    absl::Status s = zip->AddPieces(absl::StrCat(tensors[i].first, ".npy"), pieces, 64);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> EncodeNpz(const NamedTensors& tensors) {
   ZipWriter zip;
-  for (const auto& [name, tensor] : tensors) {
-    absl::StatusOr<std::string> npy = EncodeNpy(tensor);
-    if (!npy.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("tensors[", name, "]: ", npy.status().message()));
-    }
-    if (absl::Status s = zip.Add(absl::StrCat(name, ".npy"), *npy, 64); !s.ok()) return s;
-  }
+  if (absl::Status s = AddNpzEntries(tensors, &zip); !s.ok()) return s;
   return zip.Finish();
 }
 
 absl::Status WriteNpy(const std::string& path, const Tensor& tensor) {
-  absl::StatusOr<std::string> bytes = EncodeNpy(tensor);
-  if (!bytes.ok()) return bytes.status();
-  return WriteFile(path, *bytes);
+  absl::StatusOr<std::string> header = EncodeNpyHeader(tensor);
+  if (!header.ok()) return header.status();
+  return WriteFileFrom(path, [&](ByteSink sink) {
+    if (absl::Status s = sink(*header); !s.ok()) return s;
+    return sink(tensor.bytes);
+  });
 }
 
 absl::Status WriteNpz(const std::string& path, const NamedTensors& tensors) {
-  absl::StatusOr<std::string> bytes = EncodeNpz(tensors);
-  if (!bytes.ok()) return bytes.status();
-  return WriteFile(path, *bytes);
+  return WriteFileFrom(path, [&](ByteSink sink) {
+    ZipWriter zip([sink](absl::string_view bytes) { return sink(bytes); });
+    if (absl::Status s = AddNpzEntries(tensors, &zip); !s.ok()) return s;
+    return zip.Close();
+  });
 }
 
 absl::StatusOr<Tensor> ReadNpy(const std::string& path) {

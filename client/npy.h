@@ -19,6 +19,9 @@ using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 // bytes). INVALID_ARGUMENT when the tensor is malformed.
 absl::StatusOr<std::string> EncodeNpy(const Tensor& tensor);
 
+// The header of EncodeNpy(tensor): the file's bytes up to the tensor's own bytes.
+absl::StatusOr<std::string> EncodeNpyHeader(const Tensor& tensor);
+
 // Parses .npy bytes (format 1.x-3.x, C order, dtypes <f4 <f8 <i8 <i4 |u1). INVALID_ARGUMENT
 // naming what is wrong otherwise.
 absl::StatusOr<Tensor> DecodeNpy(absl::string_view bytes);
@@ -27,7 +30,9 @@ absl::StatusOr<Tensor> DecodeNpy(absl::string_view bytes);
 // numpy.load(path)[name] is the tensor.
 absl::StatusOr<std::string> EncodeNpz(const NamedTensors& tensors);
 
-// EncodeNpy / EncodeNpz / DecodeNpy with the file at `path`.
+// EncodeNpy / EncodeNpz / DecodeNpy with the file at `path` (written with WriteFileFrom:
+// streamed, without building the whole file in memory; an .npz of any size, ZIP64 past
+// 4 GiB).
 absl::Status WriteNpy(const std::string& path, const Tensor& tensor);
 absl::Status WriteNpz(const std::string& path, const NamedTensors& tensors);
 absl::StatusOr<Tensor> ReadNpy(const std::string& path);

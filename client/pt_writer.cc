@@ -66,12 +66,18 @@ class Pickler {
 
 absl::string_view StorageType(DType dtype) {
   switch (dtype) {
-    case DType::kFloat32: return "FloatStorage";
-    case DType::kFloat64: return "DoubleStorage";
-    case DType::kInt64: return "LongStorage";
-    case DType::kUint8: return "ByteStorage";
-    case DType::kInt32: return "IntStorage";
-    default: return "";
+    case DType::kFloat32:
+      return "FloatStorage";
+    case DType::kFloat64:
+      return "DoubleStorage";
+    case DType::kInt64:
+      return "LongStorage";
+    case DType::kUint8:
+      return "ByteStorage";
+    case DType::kInt32:
+      return "IntStorage";
+    default:
+      return "";
   }
 }
 
@@ -109,7 +115,10 @@ void PickleTensor(const Tensor& tensor, const std::string& key, Pickler* p) {
 
 }  // namespace
 
-absl::StatusOr<std::string> EncodeTorchSave(const NamedTensors& tensors) {
+namespace {
+
+// The entries of a torch.save file of `tensors` added to `zip` (tensor bytes not copied).
+absl::Status AddTorchSaveEntries(const NamedTensors& tensors, ZipWriter* zip) {
   Pickler pickler;
   pickler.Begin();
   pickler.EmptyDict();
@@ -128,23 +137,31 @@ absl::StatusOr<std::string> EncodeTorchSave(const NamedTensors& tensors) {
   if (!tensors.empty()) pickler.SetItems();
   pickler.End();
 
-  ZipWriter zip;
-  if (absl::Status s = zip.Add("archive/data.pkl", pickler.Take(), kAlignment); !s.ok()) {
+  if (absl::Status s = zip->Add("archive/data.pkl", pickler.Take(), kAlignment); !s.ok()) {
     return s;
   }
   for (size_t i = 0; i < tensors.size(); ++i) {
-    absl::Status s = zip.Add(absl::StrCat("archive/data/", i), tensors[i].second.bytes,
-                             kAlignment);
+    absl::Status s =
+        zip->Add(absl::StrCat("archive/data/", i), tensors[i].second.bytes, kAlignment);
     if (!s.ok()) return s;
   }
-  if (absl::Status s = zip.Add("archive/version", "3\n", kAlignment); !s.ok()) return s;
+  return zip->Add("archive/version", "3\n", kAlignment);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> EncodeTorchSave(const NamedTensors& tensors) {
+  ZipWriter zip;
+  if (absl::Status s = AddTorchSaveEntries(tensors, &zip); !s.ok()) return s;
   return zip.Finish();
 }
 
 absl::Status WriteTorchSave(const std::string& path, const NamedTensors& tensors) {
-  absl::StatusOr<std::string> bytes = EncodeTorchSave(tensors);
-  if (!bytes.ok()) return bytes.status();
-  return WriteFile(path, *bytes);
+  return WriteFileFrom(path, [&](ByteSink sink) {
+    ZipWriter zip([sink](absl::string_view bytes) { return sink(bytes); });
+    if (absl::Status s = AddTorchSaveEntries(tensors, &zip); !s.ok()) return s;
+    return zip.Close();
+  });
 }
 
 }  // namespace hnet::client

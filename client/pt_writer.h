@@ -18,7 +18,8 @@ namespace hnet::client {
 // tensor or duplicate name.
 absl::StatusOr<std::string> EncodeTorchSave(const NamedTensors& tensors);
 
-// EncodeTorchSave into the file at `path`.
+// EncodeTorchSave into the file at `path`, streamed with WriteFileFrom (no in-memory copy of
+// the file; ZIP64 past 4 GiB).
 absl::Status WriteTorchSave(const std::string& path, const NamedTensors& tensors);
 
 }  // namespace hnet::client

@@ -1,41 +1,79 @@
-// A minimal ZIP writer: stored (uncompressed) entries, optionally aligned, no ZIP64. Enough
-// for NumPy .npz and PyTorch's zip serialization format.
+// A minimal ZIP writer: stored (uncompressed) entries, optionally aligned, with ZIP64 records
+// where sizes, offsets or the entry count pass the classic format's limits. Enough for NumPy
+// .npz and PyTorch's zip serialization format, of any size.
 #ifndef HNET_CLIENT_ZIP_WRITER_H_
 #define HNET_CLIENT_ZIP_WRITER_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace hnet::client {
 
 // CRC-32 (IEEE 802.3, as in zip and gzip) of `data`.
 uint32_t Crc32(absl::string_view data);
 
+// CRC-32 of the bytes that gave `crc` followed by `data` (Crc32Extend(0, d) == Crc32(d)).
+uint32_t Crc32Extend(uint32_t crc, absl::string_view data);
+
 class ZipWriter {
  public:
+  // Takes the next bytes of the archive; a non-OK status fails the writer.
+  using Sink = std::function<absl::Status(absl::string_view bytes)>;
+
+  // Sizes and offsets from here on are stored in ZIP64 records (0xFFFFFFFF is the classic
+  // fields' "see ZIP64" marker).
+  static constexpr uint64_t kZip64Limit = 0xFFFFFFFFu;
+
+  // An archive built in memory; Finish() returns it.
+  ZipWriter() = default;
+  // An archive handed to `sink` as it is built (entries are not buffered); end it with
+  // Close().
+  explicit ZipWriter(Sink sink) : sink_(std::move(sink)) {}
+
+  // Sizes and offsets >= `limit` (default kZip64Limit) use ZIP64 records; tests lower it to
+  // check ZIP64 archives without writing 4 GiB. Set it before the first Add.
+  void set_zip64_limit(uint64_t limit) { zip64_limit_ = limit; }
+
   // Appends an entry `name` holding `data`. With alignment > 1 the data starts at a multiple
   // of `alignment` bytes from the start of the archive (padding goes into the local header's
   // extra field, as PyTorch does). INVALID_ARGUMENT for an empty, duplicate or over-long
-  // name, alignment < 1, or when the archive would pass 4 GiB or 65,535 entries (ZIP64).
+  // name, or alignment outside [1, 32768]; the sink's error once it has failed.
   absl::Status Add(absl::string_view name, absl::string_view data, int alignment = 1);
 
-  // The finished archive (entries, central directory, end record). The writer is left
-  // empty, ready for a new archive.
+  // As Add, the entry holding the concatenation of `pieces` (nothing is concatenated).
+  absl::Status AddPieces(absl::string_view name, absl::Span<const absl::string_view> pieces,
+                         int alignment = 1);
+
+  // The finished in-memory archive (entries, central directory, end records). The writer is
+  // left empty, ready for a new archive. Not for a writer with a sink (returns "").
   std::string Finish();
+
+  // Writes the central directory and end records of a streamed archive to the sink; OK or
+  // the first error of the sink. The writer is left empty.
+  absl::Status Close();
 
  private:
   struct Entry {
     std::string name;
     uint32_t crc;
-    uint32_t size;
-    uint32_t offset;
+    uint64_t size;
+    uint64_t offset;
   };
-  std::string out_;
+  void Emit(absl::string_view bytes);
+  void WriteDirectory();
+
+  Sink sink_;
+  absl::Status sink_status_;
+  uint64_t zip64_limit_ = kZip64Limit;
+  uint64_t written_ = 0;  // archive bytes so far
+  std::string out_;       // the archive, without a sink
   std::vector<Entry> entries_;
 };
 

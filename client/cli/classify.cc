@@ -1,5 +1,10 @@
 // `hnet classify`: ensemble predictions for IDX or PNG images.
-#include <future>
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -79,16 +84,42 @@ absl::Status RunClassify(const client::Client& client, const std::string& model,
     if (!info.ok()) return info.status();
     options.version = info->version_number;
   }
-  std::vector<std::future<absl::StatusOr<client::ClassifyResult>>> batches;
-  for (int64_t begin = 0; begin < n; begin += args.batch) {
-    batches.push_back(client.ClassifyAsync(
-        model, Rows(*images, begin, std::min(n, begin + args.batch)), options));
-  }
+  // Batches go out client.options().async_threads at a time, the next as soon as one
+  // finishes: each call's deadline starts when it is sent (queueing every batch at once would
+  // start the later ones' clocks long before they run). After an error no more are sent.
+  const int64_t batch_count = (n + args.batch - 1) / args.batch;
+  std::vector<std::optional<client::ClassifyResult>> results(batch_count);
+  std::atomic<int64_t> next_batch{0};
+  std::mutex error_mu;
+  absl::Status first_error;  // guarded by error_mu
+  std::atomic<bool> failed{false};
+  auto send_batches = [&] {
+    while (!failed.load()) {
+      const int64_t b = next_batch.fetch_add(1);
+      if (b >= batch_count) return;
+      const int64_t begin = b * args.batch;
+      absl::StatusOr<client::ClassifyResult> result =
+          client.Classify(model, Rows(*images, begin, std::min(n, begin + args.batch)), options);
+      if (!result.ok()) {
+        std::lock_guard<std::mutex> lock(error_mu);
+        if (first_error.ok()) first_error = result.status();
+        failed.store(true);
+        return;
+      }
+      results[b] = *std::move(result);
+    }
+  };
+  const int64_t workers =
+      std::min<int64_t>(std::max(1, client.options().async_threads), batch_count);
+  std::vector<std::thread> threads;
+  for (int64_t i = 1; i < workers; ++i) threads.emplace_back(send_batches);
+  send_batches();
+  for (std::thread& t : threads) t.join();
+  if (!first_error.ok()) return first_error;
+
   std::vector<client::Prediction> predictions;
   client::ModelVersion served;
-  for (auto& batch : batches) {
-    absl::StatusOr<client::ClassifyResult> result = batch.get();
-    if (!result.ok()) return result.status();
+  for (std::optional<client::ClassifyResult>& result : results) {
     if (served.content_hash.empty()) served = result->model;
     if (result->model.content_hash != served.content_hash) {
       return absl::AbortedError(absl::StrCat("model ", model, " version ", served.version,

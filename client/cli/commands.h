@@ -16,10 +16,10 @@
 namespace hnet::cli {
 
 struct SampleArgs {
-  int64_t model_version = 0;  // 0: the latest
+  int64_t model_version = 0;     // 0: the latest
   std::optional<int32_t> n;      // default: 1, or the rows of z_file
   std::optional<uint64_t> seed;  // default: 0 unless z_file is set
-  std::string z_file;            // .npy float32 [n, z_dim]
+  std::string z_file;            // .npy float32/float64 [n, z_dim] or [z_dim]
   bool gauge_fixed = false;
   bool permutation_gauge = false;
   bool return_z = false;
@@ -49,7 +49,7 @@ struct PathArgs {
   std::string images;         // optional IDX(.gz) inputs and labels; default: server's split
   std::string labels;
   int64_t limit = 0;
-  std::string csv;            // optional CSV output
+  std::string csv;  // optional CSV output
 };
 
 // `model`, or the server's only model name when `model` is empty; INVALID_ARGUMENT naming
@@ -67,7 +67,15 @@ absl::Status CheckSampleArgs(const SampleArgs& args);
 absl::Status CheckClassifyArgs(const ClassifyArgs& args);
 absl::Status CheckPathArgs(const PathArgs& args);
 
-// `sample`: generates networks and writes the requested files.
+// Checks of the output destinations of `sample` and `path` (files stat'ed, nothing written,
+// no server asked; see outputs.h), errors naming the flag. main() runs them before
+// connecting, and each Run* runs its own before calling the server.
+absl::Status CheckSampleOutputs(const SampleArgs& args);
+absl::Status CheckPathOutputs(const PathArgs& args);
+
+// `sample`: generates networks and writes the requested files. Streams them
+// (StreamWeights) past 90 % of the client's message limit or when the server refuses that
+// many in one SampleWeights call (RESOURCE_EXHAUSTED).
 absl::Status RunSample(const client::Client& client, const std::string& model,
                        const SampleArgs& args, std::ostream& out);
 
@@ -76,8 +84,8 @@ absl::Status RunClassify(const client::Client& client, const std::string& model,
                          const ClassifyArgs& args, std::ostream& out);
 
 // `path`: accuracy along the interpolation paths; table to `out`, optionally CSV.
-absl::Status RunPath(const client::Client& client, const std::string& model,
-                     const PathArgs& args, std::ostream& out);
+absl::Status RunPath(const client::Client& client, const std::string& model, const PathArgs& args,
+                     std::ostream& out);
 
 }  // namespace hnet::cli
 

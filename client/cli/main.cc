@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "client/cli/commands.h"
 #include "client/cli/security.h"
+#include "client/cli/signals.h"
 #include "client/client.h"
 
 namespace {
@@ -44,6 +45,8 @@ int Fail(const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A write interrupted by SIGINT/SIGTERM leaves no temporary file behind.
+  hnet::cli::InstallTemporaryFileCleanup();
   CLI::App app{"hnet: sample networks from, and classify with, a running hnet-server"};
   app.require_subcommand(1);
   std::vector<std::string> servers;
@@ -87,7 +90,8 @@ int main(int argc, char** argv) {
   CLI::App* sample = app.add_subcommand("sample", "Generate networks and write their weights");
   sample->add_option("-n", sample_args.n, "Networks to generate (default 1)");
   sample->add_option("--seed", sample_args.seed, "Noise seed (default 0)");
-  sample->add_option("--z", sample_args.z_file, "Noise vectors: .npy float32 [n, z_dim]");
+  sample->add_option("--z", sample_args.z_file,
+                     "Noise vectors: .npy float32/float64 [n, z_dim] ([z_dim]: one network)");
   sample->add_flag("--gauge_fixed", sample_args.gauge_fixed, "Apply the scale gauge");
   sample->add_flag("--permutation_gauge", sample_args.permutation_gauge,
                    "Also sort filters (implies --gauge_fixed)");
@@ -135,11 +139,17 @@ int main(int argc, char** argv) {
   classify_args.model_version = model_version;
   path_args.model_version = model_version;
 
-  // Argument errors first: before any connection, retry or model lookup.
+  // Argument and output path errors first: before any connection, retry or model lookup.
   absl::Status checked;
-  if (sample->parsed()) checked = hnet::cli::CheckSampleArgs(sample_args);
+  if (sample->parsed()) {
+    checked = hnet::cli::CheckSampleArgs(sample_args);
+    if (checked.ok()) checked = hnet::cli::CheckSampleOutputs(sample_args);
+  }
   if (classify->parsed()) checked = hnet::cli::CheckClassifyArgs(classify_args);
-  if (path->parsed()) checked = hnet::cli::CheckPathArgs(path_args);
+  if (path->parsed()) {
+    checked = hnet::cli::CheckPathArgs(path_args);
+    if (checked.ok()) checked = hnet::cli::CheckPathOutputs(path_args);
+  }
   if (info->parsed() && model.empty() && model_version != 0) {
     checked = absl::InvalidArgumentError("--model_version: give --model too");
   }

@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "client/cli/commands.h"
 #include "client/cli/inputs.h"
+#include "client/cli/outputs.h"
 #include "client/file_io.h"
 
 namespace hnet::cli {
@@ -38,9 +39,14 @@ absl::Status CheckPathArgs(const PathArgs& args) {
   return absl::OkStatus();
 }
 
+absl::Status CheckPathOutputs(const PathArgs& args) {
+  return args.csv.empty() ? absl::OkStatus() : CheckOutputFile("--csv", args.csv);
+}
+
 absl::Status RunPath(const client::Client& client, const std::string& model, const PathArgs& args,
                      std::ostream& out) {
   if (absl::Status s = CheckPathArgs(args); !s.ok()) return s;
+  if (absl::Status s = CheckPathOutputs(args); !s.ok()) return s;
   client::PathOptions options;
   options.version = args.model_version;
   absl::StatusOr<client::PathMode> mode = ParseMode(args.mode);

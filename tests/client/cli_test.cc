@@ -1,6 +1,8 @@
 // The `hnet` CLI commands against a fake server.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 
@@ -120,10 +122,10 @@ TEST_F(CliTest, SampleRejectsSeedWithZ) {
 
 TEST_F(CliTest, SampleWithZGeneratesOneNetworkPerRow) {
   SampleArgs args;
-  args.z_file = dir_ + "/z.npy";
-  ASSERT_TRUE(client::WriteNpy(args.z_file,
-                               *client::MakeTensor<float>(std::vector<float>(3 * 4, 0.5f), {3, 4}))
-                  .ok());
+  args.z_file = dir_ + "/z.npy";  // the fake model's z_dim is 1
+  ASSERT_TRUE(
+      client::WriteNpy(args.z_file, *client::MakeTensor<float>(std::vector<float>(3, 0.5f), {3, 1}))
+          .ok());
   args.npz = dir_ + "/w.npz";
   std::ostringstream out;
   absl::Status s = RunSample(*client_, "mnist", args, out);
@@ -270,6 +272,231 @@ TEST_F(CliTest, PngFilesAreStacked) {
   EXPECT_EQ(images.status().code(), absl::StatusCode::kUnimplemented);
 #endif
   EXPECT_EQ(LoadImages({dir_ + "/missing.png"}).status().code(), absl::StatusCode::kNotFound);
+}
+
+// Big-endian IDX float64 data of `values`.
+std::string BigEndianDoubles(const std::vector<double>& values) {
+  std::string data;
+  for (double v : values) {
+    char bytes[8];
+    std::memcpy(bytes, &v, 8);
+    for (int i = 7; i >= 0; --i) data.push_back(bytes[i]);
+  }
+  return data;
+}
+
+TEST_F(CliTest, SampleWithAScalarZFailsNamingZBeforeCallingTheServer) {
+  SampleArgs args;
+  args.z_file = dir_ + "/z.npy";
+  ASSERT_TRUE(
+      client::WriteNpy(args.z_file, client::Tensor{client::DType::kFloat32, {}, std::string(4, 0)})
+          .ok());
+  args.npz = dir_ + "/w.npz";
+  std::ostringstream out;
+  const absl::Status s = RunSample(*client_, "mnist", args, out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message().rfind("--z: ", 0), 0u) << s;
+  EXPECT_NE(s.message().find("[n, z_dim]"), std::string::npos) << s;
+  EXPECT_EQ(server_.service().calls.load(), 0);
+}
+
+TEST_F(CliTest, SampleConvertsFloat64ZAndTakesA1DZAsOneNetwork) {
+  SampleArgs args;
+  args.z_file = dir_ + "/z.npy";
+  args.npz = dir_ + "/w.npz";
+  ASSERT_TRUE(client::WriteNpy(args.z_file,
+                               *client::MakeTensor<double>(std::vector<double>{0.25, 0.5}, {2, 1}))
+                  .ok());
+  std::ostringstream out;
+  absl::Status s = RunSample(*client_, "mnist", args, out);
+  ASSERT_TRUE(s.ok()) << s;
+  {
+    absl::MutexLock lock(&server_.service().mu);
+    const hnet::v1::TensorProto& z = server_.service().last_sample.noise().z();
+    EXPECT_EQ(z.dtype(), hnet::v1::TensorProto::FLOAT32);
+    EXPECT_EQ(std::vector<int64_t>(z.shape().begin(), z.shape().end()),
+              (std::vector<int64_t>{2, 1}));
+    float second = 0;
+    std::memcpy(&second, z.data().data() + 4, 4);
+    EXPECT_EQ(second, 0.5f);
+  }
+  ASSERT_TRUE(
+      client::WriteNpy(args.z_file, *client::MakeTensor<double>(std::vector<double>{0.75})).ok());
+  s = RunSample(*client_, "mnist", args, out);
+  ASSERT_TRUE(s.ok()) << s;
+  absl::MutexLock lock(&server_.service().mu);
+  EXPECT_EQ(server_.service().last_sample.noise().z().shape_size(), 2);
+  EXPECT_EQ(server_.service().last_sample.noise().z().shape(0), 1);
+}
+
+TEST_F(CliTest, SampleRefusesZOfAnotherTypeOrWidthNamingZ) {
+  SampleArgs args;
+  args.z_file = dir_ + "/z.npy";
+  args.npz = dir_ + "/w.npz";
+  ASSERT_TRUE(client::WriteNpy(args.z_file,
+                               *client::MakeTensor<int32_t>(std::vector<int32_t>{1, 2}, {2, 1}))
+                  .ok());
+  std::ostringstream out;
+  absl::Status s = RunSample(*client_, "mnist", args, out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message().rfind("--z: ", 0), 0u) << s;
+  ASSERT_TRUE(client::WriteNpy(args.z_file,
+                               *client::MakeTensor<float>(std::vector<float>(3 * 4, 0.5f), {3, 4}))
+                  .ok());
+  s = RunSample(*client_, "mnist", args, out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message().rfind("--z: ", 0), 0u) << s;
+  EXPECT_NE(s.message().find("z_dim 1"), std::string::npos) << s;
+  EXPECT_EQ(server_.service().sample_calls.load(), 0);
+  args.z_file = dir_ + "/missing.npy";
+  s = RunSample(*client_, "mnist", args, out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(s.message().rfind("--z: ", 0), 0u) << s;
+}
+
+TEST_F(CliTest, SampleStreamsWhenTheServerRefusesThatManyNetworksInOneMessage) {
+  SampleArgs args;
+  args.n = 20;
+  args.seed = 5;
+  args.return_z = true;
+  args.npz = dir_ + "/unary.npz";
+  std::ostringstream out;
+  ASSERT_TRUE(RunSample(*client_, "mnist", args, out).ok());
+  server_.service().max_networks = 5;  // hnet-server --max_networks 5
+  args.npz = dir_ + "/streamed.npz";
+  std::ostringstream streamed_out;
+  absl::Status s = RunSample(*client_, "mnist", args, streamed_out);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_NE(streamed_out.str().find("streamed 20 networks"), std::string::npos)
+      << streamed_out.str();
+  EXPECT_EQ(server_.service().sample_calls.load(), 2);  // the first run, the refused call
+  EXPECT_EQ(server_.service().stream_calls.load(), 1);
+  EXPECT_EQ(*client::ReadFile(dir_ + "/streamed.npz"), *client::ReadFile(dir_ + "/unary.npz"));
+}
+
+TEST_F(CliTest, SampleChecksOutputPathsBeforeCallingTheServer) {
+  const std::string file = dir_ + "/file";
+  ASSERT_TRUE(client::WriteFile(file, "x").ok());
+  struct Case {
+    std::string out_dir, npz, pt;
+    absl::StatusCode code;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"", dir_ + "/nodir/o.npz", "", absl::StatusCode::kFailedPrecondition, "--npz: "},
+           {file, "", "", absl::StatusCode::kInvalidArgument, "--out_dir: "},
+           {file + "/sub", "", "", absl::StatusCode::kInvalidArgument, "--out_dir: "},
+           {"", dir_, "", absl::StatusCode::kInvalidArgument, "--npz: "},
+           {"", "", file + "/w.pt", absl::StatusCode::kInvalidArgument, "--pt: "}}) {
+    SampleArgs args;
+    args.out_dir = c.out_dir;
+    args.npz = c.npz;
+    args.pt = c.pt;
+    std::ostringstream out;
+    const absl::Status s = RunSample(*client_, "mnist", args, out);
+    EXPECT_EQ(s.code(), c.code) << s;
+    EXPECT_EQ(s.message().rfind(c.message, 0), 0u) << s;
+    EXPECT_EQ(CheckSampleOutputs(args), s);
+  }
+  EXPECT_EQ(server_.service().calls.load(), 0);
+  // A directory still to be made, and a file to replace, are fine.
+  SampleArgs fine;
+  fine.out_dir = dir_ + "/new/layers";
+  fine.npz = file;
+  EXPECT_TRUE(CheckSampleOutputs(fine).ok());
+}
+
+TEST_F(CliTest, PathChecksTheCsvPathBeforeCallingTheServer) {
+  PathArgs args;
+  args.csv = dir_ + "/nodir/path.csv";
+  std::ostringstream out;
+  const absl::Status s = RunPath(*client_, "mnist", args, out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message().rfind("--csv: ", 0), 0u) << s;
+  EXPECT_EQ(server_.service().calls.load(), 0);
+}
+
+TEST_F(CliTest, ClassifyStartsEachBatchDeadlineWhenTheBatchIsSent) {
+  client::ClientOptions options = client_->options();
+  options.deadline = absl::Seconds(1);
+  options.async_threads = 2;
+  auto client = *client::Client::Connect(options);
+  server_.service().delay = absl::Milliseconds(250);
+  ClassifyArgs args;  // 12 batches of 250 ms, 2 at a time: 1.5 s in all, each well in 1 s
+  args.images = {WriteIdx("images", 0x08, {12, 2, 2}, std::string(48, '\x10'))};
+  args.batch = 1;
+  std::ostringstream out;
+  const absl::Status s = RunClassify(*client, "mnist", args, out);
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(server_.service().classify_calls.load(), 12);
+}
+
+TEST_F(CliTest, ClassifyStopsSendingBatchesAfterAnError) {
+  client::ClientOptions options = client_->options();
+  options.async_threads = 2;
+  auto client = *client::Client::Connect(options);
+  server_.service().missing_predictions = 1;  // every answer is malformed: INTERNAL
+  server_.service().delay = absl::Milliseconds(20);
+  ClassifyArgs args;
+  args.images = {WriteIdx("images", 0x08, {20, 2, 2}, std::string(80, '\x10'))};
+  args.batch = 1;
+  std::ostringstream out;
+  EXPECT_EQ(RunClassify(*client, "mnist", args, out).code(), absl::StatusCode::kInternal);
+  client.reset();  // waits for anything still queued
+  EXPECT_LE(server_.service().classify_calls.load(), 2);
+}
+
+TEST_F(CliTest, ClassifyConvertsFloat64IdxImagesToFloat32) {
+  ClassifyArgs args;
+  args.images = {
+      WriteIdx("images", 0x0E, {2, 2, 2}, BigEndianDoubles(std::vector<double>(8, 0.5)))};
+  std::ostringstream out;
+  const absl::Status s = RunClassify(*client_, "mnist", args, out);
+  ASSERT_TRUE(s.ok()) << s;
+  absl::MutexLock lock(&server_.service().mu);
+  const hnet::v1::TensorProto& inputs = server_.service().last_classify.inputs();
+  EXPECT_EQ(inputs.dtype(), hnet::v1::TensorProto::FLOAT32);
+  float first = 0;
+  std::memcpy(&first, inputs.data().data(), 4);
+  EXPECT_EQ(first, 0.5f);
+}
+
+TEST_F(CliTest, ImageErrorsNameTheFlag) {
+  ClassifyArgs args;
+  args.images = {WriteIdx("ints", 0x0C, {1, 1, 1}, std::string(4, '\0'))};
+  std::ostringstream out;
+  absl::Status s = RunClassify(*client_, "mnist", args, out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message().rfind("--images: ", 0), 0u) << s;
+  args.images = {dir_ + "/missing"};
+  s = RunClassify(*client_, "mnist", args, out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(s.message().rfind("--images: ", 0), 0u) << s;
+}
+
+TEST_F(CliTest, ReadMaybeGzipMapsErrorsAndDetectsTruncatedGzip) {
+  EXPECT_EQ(ReadMaybeGzip(dir_ + "/absent").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ReadMaybeGzip(dir_).status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string plain = WriteIdx("plain", 0x08, {4000}, std::string(4000, 'q'));
+  const std::string gz = dir_ + "/labels.gz";
+  ASSERT_EQ(std::system(("gzip -c " + plain + " > " + gz).c_str()), 0);
+  std::string bytes = *client::ReadFile(gz);
+  ASSERT_TRUE(client::WriteFile(gz, bytes + bytes).ok());  // two members: read as one
+  absl::StatusOr<std::string> twice = ReadMaybeGzip(gz);
+  ASSERT_TRUE(twice.ok()) << twice.status();
+  EXPECT_EQ(*twice, *client::ReadFile(plain) + *client::ReadFile(plain));
+  ASSERT_TRUE(client::WriteFile(gz, bytes.substr(0, bytes.size() - 12)).ok());
+  absl::StatusOr<std::string> truncated = ReadMaybeGzip(gz);
+  EXPECT_EQ(truncated.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(truncated.status().message().find("truncated gzip"), std::string::npos)
+      << truncated.status();
+  absl::StatusOr<client::Tensor> labels = LoadLabels(gz);
+  EXPECT_EQ(labels.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(labels.status().message().rfind("--labels: ", 0), 0u) << labels.status();
+  if (::geteuid() != 0) {  // root reads anything
+    ASSERT_EQ(::chmod(plain.c_str(), 0), 0);
+    EXPECT_EQ(ReadMaybeGzip(plain).status().code(), absl::StatusCode::kPermissionDenied);
+  }
 }
 
 }  // namespace

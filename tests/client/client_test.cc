@@ -194,5 +194,20 @@ TEST(ClientTest, StreamIsNotRetriedAfterDelivering) {
   EXPECT_EQ(server.service().calls.load(), 1);
 }
 
+TEST(ClientTest, ListModelsDeadlineCoversAllPages) {
+  FakeServer server("mnist");
+  server.service().list_pages = 5;
+  server.service().delay = absl::Milliseconds(150);  // 750 ms for the five pages
+  ClientOptions options = FastOptions({server.address()});
+  options.deadline = absl::Milliseconds(500);
+  auto client = MustConnect(options);
+  EXPECT_EQ(client->ListModels().status().code(), absl::StatusCode::kDeadlineExceeded);
+  options.deadline = absl::Seconds(10);
+  client = MustConnect(options);
+  absl::StatusOr<std::vector<ModelInfo>> models = client->ListModels();
+  ASSERT_TRUE(models.ok()) << models.status();
+  EXPECT_EQ(models->size(), 5u);
+}
+
 }  // namespace
 }  // namespace hnet::client

@@ -44,12 +44,16 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
   explicit FakeHyperNet(std::string name) : name_(std::move(name)) {}
 
   std::atomic<int> calls{0};
-  std::atomic<int> unavailable_first{0};  // calls answered UNAVAILABLE before serving
+  std::atomic<int> unavailable_first{0};   // calls answered UNAVAILABLE before serving
   std::atomic<int> stream_fail_after{-1};  // StreamWeights: UNAVAILABLE after k messages
   absl::Duration delay = absl::ZeroDuration();
-  std::atomic<int> missing_predictions{0};  // Classify: answer this many inputs too few
-  std::atomic<int> list_pages{1};  // ListModels: pages of one model each, tokens "p<k>"
+  std::atomic<int> missing_predictions{0};    // Classify: answer this many inputs too few
+  std::atomic<int> list_pages{1};             // ListModels: pages of one model each, tokens "p<k>"
   std::atomic<bool> list_token_stuck{false};  // ListModels: always answer token "p1"
+  std::atomic<int> max_networks{0};    // SampleWeights: RESOURCE_EXHAUSTED past this n (0: any)
+  std::atomic<int> sample_calls{0};    // SampleWeights calls
+  std::atomic<int> stream_calls{0};    // StreamWeights calls
+  std::atomic<int> classify_calls{0};  // Classify calls
   absl::Mutex mu;
   hnet::v1::SampleWeightsRequest last_sample ABSL_GUARDED_BY(mu);
   hnet::v1::ClassifyRequest last_classify ABSL_GUARDED_BY(mu);
@@ -89,11 +93,17 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
   grpc::Status SampleWeights(grpc::ServerContext* ctx, const hnet::v1::SampleWeightsRequest* req,
                              hnet::v1::SampleWeightsResponse* response) override {
     if (grpc::Status s = Enter(ctx); !s.ok()) return s;
+    sample_calls.fetch_add(1);
     {
       absl::MutexLock lock(&mu);
       last_sample = *req;
     }
     const int n = req->noise().has_z() ? static_cast<int>(req->noise().z().shape(0)) : req->n();
+    if (max_networks > 0 && n > max_networks) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          "n: " + std::to_string(n) + " networks exceed --max_networks " +
+                              std::to_string(max_networks) + "; use StreamWeights");
+    }
     for (int layer = 0; layer < 2; ++layer) {
       hnet::v1::LayerWeights* l = response->add_layers();
       l->set_name("layer" + std::to_string(layer));
@@ -116,7 +126,13 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
   grpc::Status StreamWeights(grpc::ServerContext* ctx, const hnet::v1::SampleWeightsRequest* req,
                              grpc::ServerWriter<hnet::v1::GeneratedNetwork>* writer) override {
     if (grpc::Status s = Enter(ctx); !s.ok()) return s;
-    for (int i = 0; i < req->n(); ++i) {
+    stream_calls.fetch_add(1);
+    {
+      absl::MutexLock lock(&mu);
+      last_sample = *req;
+    }
+    const int n = req->noise().has_z() ? static_cast<int>(req->noise().z().shape(0)) : req->n();
+    for (int i = 0; i < n; ++i) {
       if (i == stream_fail_after.load()) {
         return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream broke");
       }
@@ -143,6 +159,7 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
   grpc::Status Classify(grpc::ServerContext* ctx, const hnet::v1::ClassifyRequest* req,
                         hnet::v1::ClassifyResponse* response) override {
     if (grpc::Status s = Enter(ctx); !s.ok()) return s;
+    classify_calls.fetch_add(1);
     {
       absl::MutexLock lock(&mu);
       last_classify = *req;
@@ -185,8 +202,7 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
       p->set_direct_accuracy(1.0 - 0.5 * p->t());
       p->set_interpolated_accuracy(0.75);
     }
-    response->set_evaluated_inputs(req->inputs().shape_size() > 0 ? req->inputs().shape(0)
-                                                                  : 10000);
+    response->set_evaluated_inputs(req->inputs().shape_size() > 0 ? req->inputs().shape(0) : 10000);
     return grpc::Status::OK;
   }
 

@@ -1,12 +1,18 @@
 #include "client/file_io.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "absl/time/clock.h"
 
 namespace hnet::client {
 namespace {
@@ -16,8 +22,9 @@ namespace fs = std::filesystem;
 class FileIoTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("file_io_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    dir_ =
+        fs::path(::testing::TempDir()) /
+        ("file_io_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -84,6 +91,91 @@ TEST_F(FileIoTest, ReadingADirectoryIsAnError) {
 
 TEST_F(FileIoTest, ReadingAMissingFileIsNotFound) {
   EXPECT_EQ(ReadFile(dir_ / "absent").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(FileIoTest, WriteThroughASymlinkReplacesItsTargetAndKeepsTheLink) {
+  const std::string target = dir_ / "target.npz";
+  ASSERT_TRUE(WriteFile(target, "old").ok());
+  fs::create_symlink("target.npz", dir_ / "link.npz");  // relative, as `ln -s` makes it
+  ASSERT_TRUE(WriteFile(dir_ / "link.npz", "new").ok());
+  EXPECT_TRUE(fs::is_symlink(dir_ / "link.npz"));
+  EXPECT_EQ(*ReadFile(target), "new");
+  // A dangling link: its target is created.
+  fs::create_symlink(dir_ / "made.csv", dir_ / "dangling.csv");
+  ASSERT_TRUE(WriteFile(dir_ / "dangling.csv", "x").ok());
+  EXPECT_TRUE(fs::is_symlink(dir_ / "dangling.csv"));
+  EXPECT_EQ(*ReadFile(dir_ / "made.csv"), "x");
+  std::vector<std::string> entries = Entries();
+  std::sort(entries.begin(), entries.end());
+  EXPECT_EQ(entries,
+            (std::vector<std::string>{"dangling.csv", "link.npz", "made.csv", "target.npz"}));
+}
+
+TEST_F(FileIoTest, WriteToAFifoWritesInPlaceInsteadOfReplacingIt) {
+  // Stands in for /dev/null or /dev/stdout: a special file is written, never renamed over.
+  const std::string fifo = dir_ / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // O_RDWR opens a FIFO without waiting for a writer (Linux) and keeps reads from seeing EOF.
+  const int reader = ::open(fifo.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
+  const std::string payload(200 << 10, 'p');  // past the pipe buffer: the writer must wait
+  std::string received;
+  std::thread drain([&] {
+    const absl::Time until = absl::Now() + absl::Seconds(10);
+    char buffer[1 << 16];
+    while (received.size() < payload.size() && absl::Now() < until) {
+      pollfd p{reader, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      const ssize_t got = ::read(reader, buffer, sizeof(buffer));
+      if (got > 0) received.append(buffer, static_cast<size_t>(got));
+    }
+  });
+  const absl::Status s = WriteFile(fifo, payload);
+  drain.join();
+  ::close(reader);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(received.size(), payload.size());
+  EXPECT_TRUE(received == payload);
+  struct stat st {};
+  ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_EQ(Entries(), std::vector<std::string>{"fifo"});
+}
+
+TEST_F(FileIoTest, WriteKeepsThePermissionsOfTheFileItReplaces) {
+  const std::string path = dir_ / "secret.npz";
+  const mode_t old = ::umask(022);
+  ASSERT_TRUE(WriteFile(path, "one").ok());
+  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+  const absl::Status s = WriteFile(path, "two");
+  ::umask(old);
+  ASSERT_TRUE(s.ok()) << s;
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(*ReadFile(path), "two");
+}
+
+TEST_F(FileIoTest, WriteFileFromStreamsPiecesAndAFailedProducerLeavesTheOldFile) {
+  const std::string path = dir_ / "w.npz";
+  ASSERT_TRUE(WriteFileFrom(path, [](ByteSink sink) {
+                if (absl::Status s = sink("ab"); !s.ok()) return s;
+                return sink("cd");
+              }).ok());
+  EXPECT_EQ(*ReadFile(path), "abcd");
+  const absl::Status s = WriteFileFrom(path, [](ByteSink sink) {
+    (void)sink("partial");
+    return absl::CancelledError("producer gave up");
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(*ReadFile(path), "abcd");
+  EXPECT_EQ(Entries(), std::vector<std::string>{"w.npz"});
+}
+
+TEST_F(FileIoTest, WritingOverADirectoryIsInvalidArgument) {
+  fs::create_directories(dir_ / "sub");
+  const absl::Status s = WriteFile(dir_ / "sub", "x");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
 }
 
 }  // namespace

@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
+#include "client/file_io.h"
+#include "client/pt_writer.h"
+#include "tests/client/python_util.h"
+
 namespace hnet::client {
 namespace {
 
@@ -57,6 +63,58 @@ TEST(NpyTest, NpzHoldsOneNpyPerTensor) {
   EXPECT_NE(npz.find("z.npy"), std::string::npos);
   EXPECT_EQ(EncodeNpz({{"bad", Tensor{DType::kFloat32, {2}, "x"}}}).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST(NpyTest, WrittenFilesAreStreamedWithTheSameBytesAsTheEncoders) {
+  const NamedTensors tensors = {{"layer0", *MakeFloat32(std::vector<float>{1, 2, 3}, {1, 3})},
+                                {"z", *MakeFloat32(std::vector<float>{2})}};
+  const std::string npz = testing::UniqueTempPath("w.npz");
+  ASSERT_TRUE(WriteNpz(npz, tensors).ok());
+  EXPECT_EQ(*ReadFile(npz), *EncodeNpz(tensors));
+  const std::string npy = testing::UniqueTempPath("w.npy");
+  ASSERT_TRUE(WriteNpy(npy, tensors[0].second).ok());
+  EXPECT_EQ(*ReadFile(npy), *EncodeNpy(tensors[0].second));
+  // A malformed tensor fails before anything is written.
+  EXPECT_EQ(WriteNpz(npz, {{"bad", Tensor{DType::kFloat32, {2}, "x"}}}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*ReadFile(npz), *EncodeNpz(tensors));
+  std::remove(npz.c_str());
+  std::remove(npy.c_str());
+}
+
+// Manual (4.3 GB of memory and disk each side, minutes): --gtest_also_run_disabled_tests.
+TEST(NpyTest, DISABLED_FilesPastFourGiBOpenWithNumpyAndTorch) {
+  HNET_SKIP_WITHOUT_PYTHON_MODULE("torch");
+  const int64_t size = (int64_t{1} << 32) + 4096;
+  Tensor big{DType::kUint8, {size}, std::string(static_cast<size_t>(size), '\0')};
+  for (int64_t i = 0; i < size; ++i) big.bytes[i] = static_cast<char>(i % 251);
+  NamedTensors tensors;
+  tensors.emplace_back("big", std::move(big));
+  tensors.emplace_back("after", *MakeFloat32(std::vector<float>{1, 2, 3}));
+  const std::string npz = testing::UniqueTempPath("big.npz");
+  const std::string pt = testing::UniqueTempPath("big.pt");
+  ASSERT_TRUE(WriteNpz(npz, tensors).ok());
+  ASSERT_TRUE(WriteTorchSave(pt, tensors).ok());
+  tensors.clear();
+  EXPECT_EQ(testing::RunPython(R"PY(
+import zipfile, numpy as np, torch
+def check(big, after):
+    n = (1 << 32) + 4096
+    assert big.shape == (n,), big.shape
+    for i in (0, 250, 251, (1 << 32) + 5, n - 1):
+        assert int(big[i]) == i % 251, (i, big[i])
+    assert list(after) == [1, 2, 3], after
+assert [i.file_size for i in zipfile.ZipFile(')PY" +
+                               npz + R"PY(').infolist()][1] == 140
+d = np.load(')PY" + npz + R"PY(')
+check(d['big'], d['after'])
+del d
+t = torch.load(')PY" + pt + R"PY(')
+check(t['big'].numpy(), t['after'].tolist())
+)PY"),
+            0);
+  std::remove(npz.c_str());
+  std::remove(pt.c_str());
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
+#include "client/file_io.h"
 #include "client/npy.h"
 #include "tests/client/python_util.h"
 
@@ -21,8 +24,7 @@ NamedTensors Sample() {
   return {
       {"layer0.conv5x5x32", *MakeFloat32(std::vector<float>{0, 1, 2, 3, 4, 5.5f}, {2, 3})},
       {"bytes", *MakeUint8(std::vector<uint8_t>{0, 1, 2, 255})},
-      {"longs", *MakeTensor<int64_t>(std::vector<int64_t>{-1, int64_t{1} << 40, 3, 70000},
-                                     {2, 2})},
+      {"longs", *MakeTensor<int64_t>(std::vector<int64_t>{-1, int64_t{1} << 40, 3, 70000}, {2, 2})},
       {"ints", *MakeTensor<int32_t>(std::vector<int32_t>{}, {0, 3})},
       {"scalar", Scalar(2.5)},
   };
@@ -63,13 +65,15 @@ TEST(PtWriterTest, TorchLoadReadsIt) {
   ASSERT_TRUE(WriteTorchSave(path, Sample()).ok());
   EXPECT_EQ(RunPython(std::string(kCheck) + R"PY(
 import torch
-d = torch.load(')PY" + path + R"PY(')
+d = torch.load(')PY" + path +
+                      R"PY(')
 assert d['layer0.conv5x5x32'].dtype == torch.float32
 assert d['bytes'].dtype == torch.uint8 and d['longs'].dtype == torch.int64
 assert d['ints'].dtype == torch.int32 and d['scalar'].dtype == torch.float64
 assert d['longs'].is_contiguous() and not d['longs'].requires_grad
 check(d, lambda t: t.tolist())
-)PY"), 0);
+)PY"),
+            0);
 }
 
 TEST(PtWriterTest, NumPyLoadsNpzAndNpy) {
@@ -80,12 +84,22 @@ TEST(PtWriterTest, NumPyLoadsNpzAndNpy) {
   ASSERT_TRUE(WriteNpy(npy, Sample()[2].second).ok());
   EXPECT_EQ(RunPython(std::string(kCheck) + R"PY(
 import numpy as np
-d = np.load(')PY" + npz + R"PY(')
+d = np.load(')PY" + npz +
+                      R"PY(')
 check({k: d[k] for k in d.files}, lambda a: a.tolist())
 assert d['layer0.conv5x5x32'].dtype == np.float32 and d['bytes'].dtype == np.uint8
-a = np.load(')PY" + npy + R"PY(')
+a = np.load(')PY" + npy +
+                      R"PY(')
 assert a.dtype == np.int64 and a.tolist() == [[-1, 1 << 40], [3, 70000]]
-)PY"), 0);
+)PY"),
+            0);
+}
+
+TEST(PtWriterTest, WrittenFileIsStreamedWithTheSameBytesAsEncodeTorchSave) {
+  const std::string path = testing::UniqueTempPath("w.pt");
+  ASSERT_TRUE(WriteTorchSave(path, Sample()).ok());
+  EXPECT_EQ(*ReadFile(path), *EncodeTorchSave(Sample()));
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -2,6 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
+#include "client/file_io.h"
+#include "client/npy.h"
+#include "tests/client/python_util.h"
+
 namespace hnet::client {
 namespace {
 
@@ -53,6 +60,80 @@ TEST(ZipWriterTest, RejectsBadEntries) {
   ASSERT_TRUE(zip.Add("x", "1").ok());
   EXPECT_EQ(zip.Add("x", "2").code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(zip.Add("y", "2", 0).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ZipWriterTest, Crc32ExtendEqualsCrc32OfTheWhole) {
+  EXPECT_EQ(Crc32Extend(Crc32("1234"), "56789"), Crc32("123456789"));
+}
+
+// Entries "a.npy" (float32 [3]) and "b.npy" (float32 [2, 2]) of a .npz, written with ZIP64
+// records from `limit` on.
+std::string Zip64Npz(uint64_t limit) {
+  ZipWriter zip;
+  zip.set_zip64_limit(limit);
+  EXPECT_TRUE(zip.Add("a.npy", *EncodeNpy(*MakeFloat32(std::vector<float>{1, 2, 3})), 64).ok());
+  EXPECT_TRUE(
+      zip.Add("b.npy", *EncodeNpy(*MakeFloat32(std::vector<float>{4, 5, 6, 7}, {2, 2})), 64).ok());
+  return zip.Finish();
+}
+
+TEST(ZipWriterTest, Zip64RecordsMarkTheClassicFieldsAndEndWithALocator) {
+  const std::string archive = Zip64Npz(0);
+  // Local header: sizes are 0xFFFFFFFF, the ZIP64 extra field holds them; data still aligned.
+  EXPECT_EQ(Le16(archive, 4), 45);
+  EXPECT_EQ(Le32(archive, 18), 0xFFFFFFFFu);
+  EXPECT_EQ(Le32(archive, 22), 0xFFFFFFFFu);
+  EXPECT_EQ(Le16(archive, 30 + 5), 0x0001);
+  EXPECT_EQ((30 + 5 + Le16(archive, 28)) % 64, 0u);
+  const size_t end = archive.size() - 22;
+  ASSERT_EQ(Le32(archive, end), 0x06054b50u);
+  EXPECT_EQ(Le32(archive, end - 20), 0x07064b50u);       // locator
+  EXPECT_EQ(Le32(archive, end - 20 - 56), 0x06064b50u);  // ZIP64 end record
+  EXPECT_EQ(Le32(archive, end + 16), 0xFFFFFFFFu);       // directory offset: see ZIP64
+}
+
+TEST(ZipWriterTest, Zip64ArchivesOpenWithPythonZipfileAndNumpy) {
+  HNET_SKIP_WITHOUT_PYTHON_MODULE("numpy");
+  // limit 0: every size and offset in ZIP64 records; 200: only the second entry's offset.
+  for (uint64_t limit : {uint64_t{0}, uint64_t{200}}) {
+    const std::string path = testing::UniqueTempPath("zip64.npz");
+    ASSERT_TRUE(WriteFile(path, Zip64Npz(limit)).ok());
+    EXPECT_EQ(testing::RunPython(R"PY(
+import zipfile, numpy as np
+z = zipfile.ZipFile(')PY" + path +
+                                 R"PY(')
+assert z.testzip() is None
+assert [i.file_size for i in z.infolist()] == [140, 144], [i.file_size for i in z.infolist()]
+d = np.load(')PY" + path + R"PY(')
+assert d['a'].tolist() == [1, 2, 3], d['a']
+assert d['b'].tolist() == [[4, 5], [6, 7]], d['b']
+)PY"),
+              0)
+        << "limit " << limit;
+    std::remove(path.c_str());
+  }
+}
+
+TEST(ZipWriterTest, AStreamedArchiveEqualsTheInMemoryOne) {
+  std::string streamed;
+  ZipWriter sink_zip([&streamed](absl::string_view bytes) {
+    streamed.append(bytes.data(), bytes.size());
+    return absl::OkStatus();
+  });
+  const absl::string_view pieces[] = {"hel", "lo"};
+  ASSERT_TRUE(sink_zip.AddPieces("a", pieces, 64).ok());
+  ASSERT_TRUE(sink_zip.Add("b", "world").ok());
+  ASSERT_TRUE(sink_zip.Close().ok());
+  ZipWriter memory;
+  ASSERT_TRUE(memory.Add("a", "hello", 64).ok());
+  ASSERT_TRUE(memory.Add("b", "world").ok());
+  EXPECT_EQ(streamed, memory.Finish());
+}
+
+TEST(ZipWriterTest, ASinkErrorFailsTheArchive) {
+  ZipWriter zip([](absl::string_view) { return absl::ResourceExhaustedError("disk full"); });
+  EXPECT_EQ(zip.Add("a", "x").code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(zip.Close().code(), absl::StatusCode::kResourceExhausted);
 }
 
 }  // namespace
