@@ -131,7 +131,13 @@ void ClassifyBatcher::TimerLoop() {
 
 void ClassifyBatcher::Dispatch(std::vector<Pending> entries) {
   auto batch = std::make_shared<std::vector<Pending>>(std::move(entries));
-  absl::Status submitted = executor_->Submit([this, batch] { RunBatch(*batch); });
+  absl::Status submitted = executor_->Submit([this, batch] {
+    // An exception fails the requests not yet answered (a slot keeps its first result).
+    absl::Status ran = core::TorchCall("classify batch", [&] { RunBatch(*batch); });
+    if (!ran.ok()) {
+      for (Pending& p : *batch) p.slot->Set(ran);
+    }
+  });
   if (!submitted.ok()) {
     for (Pending& p : *batch) p.slot->Set(submitted);
   }

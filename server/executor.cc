@@ -4,9 +4,21 @@
 
 #include <algorithm>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "core/log.h"
 
 namespace hnet::server {
+
+namespace {
+
+constexpr absl::string_view kQueueFullPayload = "type.hnet.dev/hnet.server.QueueFull";
+
+}  // namespace
+
+bool IsQueueFull(const absl::Status& status) {
+  return absl::IsResourceExhausted(status) && status.GetPayload(kQueueFullPayload).has_value();
+}
 
 Executor::Executor(Options options) : options_(options) {
   const int n = std::max(1, options_.workers);
@@ -22,8 +34,10 @@ absl::Status Executor::Submit(std::function<void()> task) {
     if (stopping_) return absl::UnavailableError("server is shutting down");
     const int64_t capacity = std::max<int64_t>(1, options_.queue_capacity);
     if (static_cast<int64_t>(queue_.size()) >= capacity) {
-      return absl::ResourceExhaustedError(absl::StrCat(
+      absl::Status full = absl::ResourceExhaustedError(absl::StrCat(
           "server busy: the work queue is full (", capacity, " tasks, --queue_capacity); retry"));
+      full.SetPayload(kQueueFullPayload, absl::Cord());
+      return full;
     }
     queue_.push_back(std::move(task));
   }
@@ -60,7 +74,13 @@ void Executor::WorkerLoop() {
       task = std::move(queue_.front());
       queue_.pop_front();
     }
-    task();
+    try {
+      task();
+    } catch (const std::exception& e) {
+      log::Error("executor task failed: {}", e.what());
+    } catch (...) {
+      log::Error("executor task failed with an unknown exception");
+    }
   }
 }
 

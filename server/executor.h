@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/torch_status.h"
 #include "server/metrics.h"
 
 namespace hnet::server {
@@ -80,7 +81,8 @@ class Executor {
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
-  // Queues `task`. RESOURCE_EXHAUSTED when the queue is full, UNAVAILABLE after Shutdown().
+  // Queues `task`. RESOURCE_EXHAUSTED when the queue is full (IsQueueFull), UNAVAILABLE after
+  // Shutdown(). An exception escaping `task` is logged and dropped.
   absl::Status Submit(std::function<void()> task);
 
   // Stops accepting tasks, runs those already queued, joins the workers. Idempotent.
@@ -100,6 +102,10 @@ class Executor {
   std::vector<std::thread> workers_;
 };
 
+// Whether `status` is Executor::Submit's refusal of a task because the queue was full (not
+// another RESOURCE_EXHAUSTED, such as a task running out of memory).
+bool IsQueueFull(const absl::Status& status);
+
 // Runs fn(*cancellation) on `executor` without waiting: the worker then hands its result to
 // done(absl::StatusOr<T>). The task is skipped (done gets CANCELLED) when `cancellation` was
 // set before it started; fn should poll it between chunks. `timer` (optional) accumulates the
@@ -116,7 +122,9 @@ absl::Status RunAsync(Executor& executor, std::shared_ptr<Cancellation> cancella
     }
     const auto started = std::chrono::steady_clock::now();
     if (timer != nullptr) timer->Started(started - queued_at);
-    absl::StatusOr<T> result = fn(static_cast<const Cancellation&>(*cancellation));
+    // An exception becomes INTERNAL for this call; it never reaches the worker thread.
+    absl::StatusOr<T> result = core::TorchCall(
+        "server task", [&] { return fn(static_cast<const Cancellation&>(*cancellation)); });
     if (timer != nullptr) timer->Finished(std::chrono::steady_clock::now() - started);
     done(std::move(result));
   });

@@ -68,7 +68,9 @@ int main(int argc, char** argv) {
                  "Versions per model name kept loaded (the highest ones)")
       ->capture_default_str();
   app.add_option("--admin_service", options.lifecycle.admin_service,
-                 "Serve hnet.v1.ModelAdmin (LoadModel, UnloadModel, ReloadModels)")
+                 "Serve hnet.v1.ModelAdmin (LoadModel, UnloadModel, ReloadModels); it can read any "
+                 "file the server can: only behind --auth_token_file, --tls_client_ca or a "
+                 "loopback --address")
       ->capture_default_str();
   app.add_option("--address", options.address, "Address to listen on")->capture_default_str();
   app.add_option("--port", options.port, "Port; 0 picks a free one")->capture_default_str();
@@ -83,6 +85,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max_stream_networks", options.limits.max_stream_networks,
                  "Networks per StreamWeights")
+      ->capture_default_str();
+  app.add_option("--max_streams", options.limits.max_streams,
+                 "StreamWeights calls served at once (each holds a gRPC thread)")
       ->capture_default_str();
   app.add_option("--max_ensemble_size", options.limits.max_ensemble_size, "K per Classify")
       ->capture_default_str();
@@ -123,6 +128,9 @@ int main(int argc, char** argv) {
   hnet::log::Init(log_level);
 
   if (options.workers < 1) return Fail(absl::InvalidArgumentError("--workers must be >= 1"));
+  if (options.limits.max_streams < 1) {
+    return Fail(absl::InvalidArgumentError("--max_streams must be >= 1"));
+  }
   if (options.queue_capacity < 1) {
     return Fail(absl::InvalidArgumentError("--queue_capacity must be >= 1"));
   }

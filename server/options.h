@@ -12,6 +12,7 @@ namespace hnet::server {
 struct Limits {
   int64_t max_networks = 1000;           // --max_networks: per SampleWeights request.
   int64_t max_stream_networks = 100000;  // --max_stream_networks: per StreamWeights request.
+  int64_t max_streams = 16;              // --max_streams: StreamWeights calls at once.
   int64_t max_ensemble_size = 1000;      // --max_ensemble_size: K per Classify request.
   int64_t max_inputs = 10000;            // --max_inputs: images per Classify/InterpolatePath.
   int64_t max_path_points = 1000;        // --max_path_points: points per InterpolatePath.
@@ -44,7 +45,9 @@ inline constexpr int kEphemeralMetricsPort = -1;
 struct LifecycleOptions {
   std::string models_dir;       // --models; empty: nothing to watch (ModelAdmin loads only).
   double watch_interval_s = 2;  // --watch_interval_s: rescan period; 0 disables polling.
-  bool admin_service = true;    // --admin_service: register hnet.v1.ModelAdmin.
+  // --admin_service: register hnet.v1.ModelAdmin. Off by default: LoadModel reads any file
+  // the server can, so turn it on only behind a token, mutual TLS or a loopback address.
+  bool admin_service = false;
 };
 
 struct ServerOptions {

@@ -2,12 +2,16 @@
 
 #include <torch/torch.h>
 
+#include <atomic>
+#include <chrono>
 #include <set>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/checkpoint.h"
 #include "core/hypernetwork.h"
+#include "core/rng.h"
 #include "core/torch_status.h"
 #include "server/auth.h"
 #include "server/call_log.h"
@@ -129,36 +133,61 @@ absl::Status HyperNetService::DoStreamWeights(
   if (!noise.ok()) return noise.status();
   call.log.set_size(noise->count);
   if (absl::Status s = CheckMessageBytes(WeightBytes(**model, 1), limits_, ""); !s.ok()) return s;
+  // Each stream holds a gRPC thread and a chunk of work for as long as its client reads.
+  struct StreamSlot {
+    std::atomic<int64_t>* streams;
+    ~StreamSlot() { streams->fetch_sub(1); }
+  };
+  if (streams_.fetch_add(1) >= limits_.max_streams) {
+    streams_.fetch_sub(1);
+    return absl::ResourceExhaustedError(
+        absl::StrCat("server busy: ", limits_.max_streams,
+                     " StreamWeights calls are being served (--max_streams); retry later"));
+  }
+  const StreamSlot slot{&streams_};
   const StopCheck stop = call.Stop();
-  auto z = RunOn<at::Tensor>(
-      *executor_, stop,
-      [model = *model, noise = *noise](const Cancellation&) {
-        return core::TorchCall("drawing noise", [&] { return noise.Resolve(*model); });
-      },
-      call.log.timer());
-  if (!z.ok()) return z.status();
+  // A seed's z is drawn a chunk at a time from one generator: SampleZ draws row i the same
+  // whatever the number of rows, so the rows equal one draw of all n (tested), and a stream
+  // holds one chunk of z rather than n rows.
+  auto generator = std::make_shared<at::Generator>();
+  if (noise->seed.has_value()) *generator = core::MakeGenerator(*noise->seed);
   const GaugeOptions gauge{request.gauge_fixed(), request.permutation_gauge()};
   for (int64_t begin = 0; begin < noise->count; begin += kGenerationChunk) {
     const int64_t end = std::min(noise->count, begin + kGenerationChunk);
-    auto chunk = RunOn<std::vector<hnet::v1::GeneratedNetwork>>(
-        *executor_, stop,
-        [model = *model, zc = z->slice(0, begin, end), begin, gauge,
-         return_z = request.return_z()](const Cancellation& cancellation)
-            -> absl::StatusOr<std::vector<hnet::v1::GeneratedNetwork>> {
-          auto weights = GenerateWeights(*model, zc, gauge, &cancellation);
-          if (!weights.ok()) return weights.status();
-          return core::TorchCall("encoding weights", [&] {
-            std::vector<hnet::v1::GeneratedNetwork> out(zc.size(0));
-            for (int64_t i = 0; i < zc.size(0); ++i) {
-              out[i].set_index(static_cast<int32_t>(begin + i));
-              *out[i].mutable_model() = VersionOf(*model);
-              if (return_z) *out[i].mutable_z() = core::TensorToProto(zc[i]);
-              AppendLayers(*model, SelectNetwork(*weights, i), out[i].mutable_layers());
-            }
-            return out;
-          });
-        },
-        call.log.timer());
+    auto run_chunk = [&] {
+      return RunOn<std::vector<hnet::v1::GeneratedNetwork>>(
+          *executor_, stop,
+          [model = *model, noise = *noise, generator, begin, end, gauge,
+           return_z = request.return_z()](const Cancellation& cancellation)
+              -> absl::StatusOr<std::vector<hnet::v1::GeneratedNetwork>> {
+            auto z = core::TorchCall("drawing noise", [&] {
+              return noise.seed.has_value() ? model->network->SampleZ(end - begin, *generator)
+                                            : noise.z.slice(0, begin, end);
+            });
+            if (!z.ok()) return z.status();
+            const at::Tensor& zc = *z;
+            auto weights = GenerateWeights(*model, zc, gauge, &cancellation);
+            if (!weights.ok()) return weights.status();
+            return core::TorchCall("encoding weights", [&] {
+              std::vector<hnet::v1::GeneratedNetwork> out(zc.size(0));
+              for (int64_t i = 0; i < zc.size(0); ++i) {
+                out[i].set_index(static_cast<int32_t>(begin + i));
+                *out[i].mutable_model() = VersionOf(*model);
+                if (return_z) *out[i].mutable_z() = core::TensorToProto(zc[i]);
+                AppendLayers(*model, SelectNetwork(*weights, i), out[i].mutable_layers());
+              }
+              return out;
+            });
+          },
+          call.log.timer());
+    };
+    auto chunk = run_chunk();
+    // Once networks went out, a full queue delays the stream rather than ending it halfway.
+    while (begin > 0 && IsQueueFull(chunk.status())) {
+      if (absl::Status s = stop(); !s.ok()) return s;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      chunk = run_chunk();
+    }
     if (!chunk.ok()) return chunk.status();
     call.Generated(**model, end - begin);
     for (const hnet::v1::GeneratedNetwork& network : *chunk) {

@@ -81,6 +81,7 @@ class HyperNetService final
   Metrics* const metrics_;
   std::atomic<bool> draining_{false};
   std::atomic<int64_t> in_flight_{0};
+  std::atomic<int64_t> streams_{0};  // StreamWeights calls being served.
 };
 
 }  // namespace hnet::server

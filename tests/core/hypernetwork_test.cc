@@ -79,5 +79,22 @@ TEST(HyperNetwork, SampledRowsDoNotDependOnHowManyAreDrawn) {
   }
 }
 
+// StreamWeights draws a seed's z 64 rows at a time from one generator.
+TEST(HyperNetwork, ChunksOf64RowsFromOneGeneratorEqualOneDraw) {
+  auto config = testing::MnistConfig();
+  for (auto distribution : {hnet::v1::HyperNetConfig::NORMAL, hnet::v1::HyperNetConfig::UNIFORM}) {
+    config.mutable_hypernet()->set_z_distribution(distribution);
+    config.mutable_hypernet()->set_z_dim(7);
+    HyperNetwork model(testing::MnistLayout(), config.hypernet());
+    const at::Tensor all = model->SampleZ(150, MakeGenerator(5));
+    at::Generator generator = MakeGenerator(5);
+    for (int64_t begin = 0; begin < 150; begin += 64) {
+      const int64_t rows = std::min<int64_t>(64, 150 - begin);
+      EXPECT_TRUE(torch::equal(model->SampleZ(rows, generator), all.narrow(0, begin, rows)))
+          << "rows from " << begin << ", " << distribution;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace hnet::core

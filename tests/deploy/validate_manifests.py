@@ -43,7 +43,7 @@ BUILDER_EXCLUDED = {"libgtest-dev", "libgmock-dev", "libbenchmark-dev", "python3
                     "python3-numpy", "python3-torch", "python3-yaml", "ccache",
                     "dataset-fashion-mnist", "gnuplot", "openssl"}
 IMAGE_TAG_DOCKERFILES = {"cpu": "deploy/docker/Dockerfile", "cuda": "deploy/docker/Dockerfile.cuda"}
-# CLI11's false words for a bool option (--admin_service defaults to true).
+# CLI11's false words for a bool option.
 FALSE_WORDS = {"false", "0", "off", "no"}
 
 
@@ -116,10 +116,10 @@ def first_number(text):
 
 
 def check_admin_service(values, report, where, field):
-  """hnet.v1.ModelAdmin (on unless --admin_service is false) shares the gRPC port and its
+  """hnet.v1.ModelAdmin (on when --admin_service is true; off by default) shares the gRPC port and its
   LoadModel reads any file the server can: a shipped configuration turns it off unless calls
   need a token or a client certificate."""
-  value = values.get("--admin_service", "true")
+  value = values.get("--admin_service", "false")
   on = str(value).strip().lower() not in FALSE_WORDS
   protected = bool(values.get("--auth_token_file") or values.get("--tls_client_ca"))
   return report.check(not on or protected, where, f"{field} --admin_service",

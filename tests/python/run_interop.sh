@@ -16,6 +16,7 @@ mkdir -p "${tmp}/models"
 "${build}/bin/hnet-train" --config "${here}/tiny_mnist.textproto" --out "${tmp}/models/tiny.hnet" \
   --threads 1 --no_progress --no_final_test --log_level warn
 "${build}/bin/hnet-server" --models "${tmp}/models" --address 127.0.0.1 --port 0 --threads 1 \
+  --admin_service=true \
   >"${tmp}/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 600); do

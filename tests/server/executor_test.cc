@@ -6,6 +6,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 
@@ -41,6 +42,8 @@ TEST(ExecutorTest, RefusesWorkWhenTheQueueIsFull) {
   absl::Status full = executor.Submit(blocker);
   EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_NE(full.message().find("--queue_capacity"), std::string::npos);
+  EXPECT_TRUE(IsQueueFull(full));
+  EXPECT_FALSE(IsQueueFull(absl::ResourceExhaustedError(full.message())));
   release = true;
   executor.Shutdown();  // Runs what was queued.
   EXPECT_EQ(ran.load(), 3);
@@ -119,6 +122,20 @@ TEST(ExecutorTest, RunAsyncReportsARefusedSubmissionAndNeverCallsDone) {
   EXPECT_FALSE(called);
 }
 
+TEST(ExecutorTest, ATaskThatThrowsFailsItsCallAndTheWorkerCarriesOn) {
+  Executor executor({/*workers=*/1, /*queue_capacity=*/4});
+  auto thrown = RunOn<int>(executor, nullptr, [](const Cancellation&) -> absl::StatusOr<int> {
+    throw std::runtime_error("boom");
+  });
+  EXPECT_EQ(thrown.status().code(), absl::StatusCode::kInternal);
+  EXPECT_NE(thrown.status().message().find("boom"), std::string::npos) << thrown.status();
+  ASSERT_TRUE(executor.Submit([] { throw std::logic_error("a bare task"); }).ok());
+  auto after =
+      RunOn<int>(executor, nullptr, [](const Cancellation&) -> absl::StatusOr<int> { return 7; });
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(*after, 7);
+}
+
 TEST(StatusUtilTest, MapsAbslCodesOntoGrpcCodes) {
   EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
   grpc::Status s = ToGrpcStatus(absl::NotFoundError("model 'x' is not loaded"));
@@ -154,7 +171,7 @@ TEST(WeightCacheTest, ErasedPrefixesTakeNoLaterEntries) {
   WeightCache cache(1000);
   cache.Put("model@1|seed 1", batch);
   cache.Put("model@2|seed 1", batch);
-  cache.EraseByPrefix("model@1|");  // Unloaded while a generation for it is still running:
+  cache.EraseByPrefix("model@1|");     // Unloaded while a generation for it is still running:
   cache.Put("model@1|seed 2", batch);  // its Put is dropped, not kept until evicted.
   EXPECT_EQ(cache.Get("model@1|seed 1"), nullptr);
   EXPECT_EQ(cache.Get("model@1|seed 2"), nullptr);

@@ -41,6 +41,17 @@ hnet::v1::UnloadModelRequest UnloadAll(const std::string& name) {
   return request;
 }
 
+TEST_F(ModelAdminTest, IsNotServedUnlessAskedFor) {
+  EXPECT_FALSE(ServerOptions{}.lifecycle.admin_service);
+  options_.lifecycle.admin_service = false;
+  Start();
+  hnet::v1::ModelChanges changes;
+  EXPECT_EQ(admin_->ReloadModels(Context().get(), {}, &changes).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  hnet::v1::ListModelsResponse list;  // The data plane is there.
+  EXPECT_TRUE(stub_->ListModels(Context().get(), {}, &list).ok());
+}
+
 TEST_F(ModelAdminTest, LoadModelServesAFileFromAnywhereAsTheNextVersion) {
   Start();
   const std::filesystem::path staging = dir_ / "staging";

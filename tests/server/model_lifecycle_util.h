@@ -79,6 +79,7 @@ class ModelLifecycleTest : public ServerTest {
     ServerTest::SetUp();
     options_.lifecycle.models_dir = dir_.string();
     options_.lifecycle.watch_interval_s = 0;  // Rescans only when the test asks.
+    options_.lifecycle.admin_service = true;
   }
 
   void Start() {
