@@ -168,6 +168,21 @@ void ClassifyBatcher::RunBatch(const std::vector<Pending>& entries) {
     if (p.job.timer != nullptr) p.job.timer->Started(*started - p.job.submitted);
     batch_inputs += p.job.images.size(0);
   }
+  // Pixel values are checked here, off gRPC's threads; a request with bad ones fails alone.
+  std::vector<const Pending*> runnable;
+  std::vector<at::Tensor> parts;
+  bool keep_members = false;
+  for (const Pending& p : entries) {
+    absl::StatusOr<at::Tensor> images = NormalizeImages(p.job.images, "inputs");
+    if (!images.ok()) {
+      deliver(p, images.status());
+      continue;
+    }
+    runnable.push_back(&p);
+    parts.push_back(*std::move(images));
+    keep_members = keep_members || p.job.return_members;
+  }
+  if (runnable.empty()) return;
   if (metrics_ != nullptr) {
     metrics_->RecordClassifyBatch(batch_inputs, static_cast<int64_t>(entries.size()));
   }
@@ -183,24 +198,18 @@ void ClassifyBatcher::RunBatch(const std::vector<Pending>& entries) {
     weights = std::make_shared<const core::WeightBatch>(*std::move(generated));
     if (!key.empty()) cache_->Put(key, weights);
   }
-  bool keep_members = false;
-  std::vector<at::Tensor> parts;
-  for (const Pending& p : entries) {
-    keep_members = keep_members || p.job.return_members;
-    parts.push_back(p.job.images);
-  }
   auto images = core::TorchCall(
       "batching inputs", [&] { return parts.size() == 1 ? parts.front() : torch::cat(parts, 0); });
   if (!images.ok()) return fail(images.status());
   auto acc = EvaluateEnsemble(model.layout, *weights, *images, keep_members, all_cancelled);
   if (!acc.ok()) return fail(acc.status());
   int64_t offset = 0;
-  for (const Pending& p : entries) {
-    const int64_t n = p.job.images.size(0);
-    auto result =
-        core::TorchCall("classifying", [&] { return acc->Finish(offset, offset + n, p.job.rule); });
-    if (result.ok() && !p.job.return_members) result->members = at::Tensor();
-    deliver(p, std::move(result));
+  for (const Pending* p : runnable) {
+    const int64_t n = p->job.images.size(0);
+    auto result = core::TorchCall("classifying",
+                                  [&] { return acc->Finish(offset, offset + n, p->job.rule); });
+    if (result.ok() && !p->job.return_members) result->members = at::Tensor();
+    deliver(*p, std::move(result));
     offset += n;
   }
 }

@@ -33,7 +33,7 @@ namespace hnet::server {
 struct ClassifyJob {
   std::shared_ptr<const LoadedModel> model;
   NoiseSpec noise;    // K = noise.count members.
-  at::Tensor images;  // [N, C, H, W] float32, CPU.
+  at::Tensor images;  // [N, C, H, W] as sent (ParseImages), normalized by the batch's task.
   hnet::v1::EnsembleRule rule = hnet::v1::MEAN_PROBABILITY;
   bool return_members = false;
   std::shared_ptr<Cancellation> cancellation = std::make_shared<Cancellation>();

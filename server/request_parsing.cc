@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "core/checkpoint.h"
 #include "core/hypernetwork.h"
+#include "core/torch_status.h"
 #include "server/generation.h"
 #include "server/status_util.h"
 
@@ -130,13 +131,18 @@ absl::StatusOr<at::Tensor> ParseImages(const TensorProto& proto, absl::string_vi
   if (absl::Status st = CheckCount(s[0], absl::StrCat(field, " count"), limit); !st.ok()) return st;
   auto images = Decode(proto, field);
   if (!images.ok()) return images.status();
-  at::Tensor x = images->reshape({s[0], c, h, w});
-  if (x.scalar_type() == torch::kUInt8) return x.to(torch::kFloat32).div_(255.0);
-  if (!AllFinite(x)) return FieldError(field, "values must be finite");
-  if (x.numel() > 0 && (x.min().item<float>() < 0 || x.max().item<float>() > 1)) {
-    return FieldError(field, "float32 pixel values must be in [0, 1] (or send uint8 0..255)");
-  }
-  return x;
+  return images->reshape({s[0], c, h, w});
+}
+
+absl::StatusOr<at::Tensor> NormalizeImages(const at::Tensor& images, absl::string_view field) {
+  return core::TorchCall("checking images", [&]() -> absl::StatusOr<at::Tensor> {
+    if (images.scalar_type() == torch::kUInt8) return images.to(torch::kFloat32).div_(255.0);
+    if (!AllFinite(images)) return FieldError(field, "values must be finite");
+    if (images.numel() > 0 && (images.min().item<float>() < 0 || images.max().item<float>() > 1)) {
+      return FieldError(field, "float32 pixel values must be in [0, 1] (or send uint8 0..255)");
+    }
+    return images;
+  });
 }
 
 absl::StatusOr<at::Tensor> ParseLabels(const TensorProto& proto, absl::string_view field, int64_t n,

@@ -47,10 +47,16 @@ absl::StatusOr<NoiseSpec> ParseNoise(const hnet::v1::NoiseSource& noise, absl::s
 absl::StatusOr<at::Tensor> ParseEndpoint(const hnet::v1::NoiseSource& noise,
                                          absl::string_view field, const LoadedModel& model);
 
-// Images for `layout` as float32 [N, C, H, W] CPU: uint8 (scaled by 1/255) or float32 (finite),
-// shape [N, H, W] (one channel) or [N, C, H, W], 1 <= N <= limit.max.
+// Images for `layout` as sent, copied out of the request: uint8 or float32 [N, C, H, W] CPU
+// from shape [N, H, W] (one channel) or [N, C, H, W], 1 <= N <= limit.max. Only dtype, shape,
+// count and size are checked (cheap, for gRPC's threads); NormalizeImages checks the values.
 absl::StatusOr<at::Tensor> ParseImages(const hnet::v1::TensorProto& proto, absl::string_view field,
                                        const core::TargetLayout& layout, const CountLimit& limit);
+
+// ParseImages' result as the networks take it, float32 in [0, 1]: uint8 scaled by 1/255,
+// float32 checked to be finite and in range (INVALID_ARGUMENT naming `field`). Tensor work
+// over every pixel: for the executor.
+absl::StatusOr<at::Tensor> NormalizeImages(const at::Tensor& images, absl::string_view field);
 
 // Class labels int64 [n] from int32 or int64 [n], each in [0, classes).
 absl::StatusOr<at::Tensor> ParseLabels(const hnet::v1::TensorProto& proto, absl::string_view field,

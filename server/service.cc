@@ -292,7 +292,11 @@ absl::Status HyperNetService::DoInterpolatePath(Call& call,
        return_weights = request.return_weights()](const Cancellation& cancellation) mutable
       -> absl::StatusOr<hnet::v1::InterpolatePathResponse> {
         const core::TargetLayout& layout = path.model->layout;
-        if (!path.images.defined()) {
+        if (path.images.defined()) {
+          auto images = NormalizeImages(path.images, "inputs");
+          if (!images.ok()) return images.status();
+          path.images = *images;
+        } else {
           auto split = eval_data->TestSplit(path.model->dataset);
           if (!split.ok()) return split.status();
           if (split->images.size(0) > max_inputs) {  // The split is inputs too.

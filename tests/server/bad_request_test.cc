@@ -95,6 +95,8 @@ TEST_F(BadRequestTest, EveryBadInputIsRefusedAndTheServerKeepsServing) {
   *bad_labels.mutable_labels() = core::TensorToProto(torch::full({2}, 10, torch::kInt64));
   auto no_labels = Path(3);
   no_labels.clear_labels();
+  auto path_nan = Path(3);
+  *path_nan.mutable_inputs() = core::TensorToProto(torch::full({2, 28, 28}, NAN));
   hnet::v1::GetModelInfoRequest unknown_info;
   unknown_info.set_model("missing");
   hnet::v1::GetModelInfoRequest traversal_info;
@@ -165,6 +167,8 @@ TEST_F(BadRequestTest, EveryBadInputIsRefusedAndTheServerKeepsServing) {
       {"label range", Of(bad_labels), StatusCode::INVALID_ARGUMENT, "labels: every label"},
       {"inputs without labels", Of(no_labels), StatusCode::INVALID_ARGUMENT,
        "labels: required with inputs"},
+      {"path inputs not finite", Of(path_nan), StatusCode::INVALID_ARGUMENT,
+       "inputs: values must be finite"},
   };
   for (const BadCase& c : cases) {
     grpc::Status status = c.call(*stub_);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <limits>
 #include <thread>
 
 #include "core/evaluation.h"
@@ -162,6 +163,47 @@ TEST(ClassifyBatcherTest, MergesRequestsWithTheSameNoiseIntoOnePass) {
   }
   EXPECT_EQ(batcher.batches_run(), 1);
   EXPECT_GT(cache.size_bytes(), 0);  // The ensemble's weights are cached for the next call.
+  executor.Shutdown();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ClassifyBatcherTest, ARequestWithBadPixelsFailsAloneAndTheBatchRuns) {
+  const std::string dir = ::testing::TempDir() + "/hnet_batcher_bad_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  testing::WriteTinyCheckpoint(dir + "/tiny.hnet");
+  auto model = LoadModel(dir + "/tiny.hnet", "tiny", {}).value();
+  Executor executor({1, 16});
+  WeightCache cache(1 << 20);
+  BatchingOptions options;
+  options.max_batch_inputs = 3 * 5;
+  options.batch_delay_ms = 60000;  // Only the size can dispatch: the three share one batch.
+  ClassifyBatcher batcher(&executor, &cache, options);
+  const at::Tensor good = torch::randint(0, 256, {5, 1, 28, 28}, torch::kUInt8);
+  at::Tensor nan = torch::rand({5, 1, 28, 28});
+  nan[2][0][3][4] = std::numeric_limits<float>::quiet_NaN();
+  const at::Tensor too_bright = torch::rand({5, 1, 28, 28}) + 1;
+  std::vector<std::shared_ptr<ResultSlot<EnsembleResult>>> slots;
+  for (const at::Tensor& images : {nan, good, too_bright}) {
+    ClassifyJob job;
+    job.model = model;
+    job.noise.seed = 8;
+    job.noise.count = 3;
+    job.images = images;
+    slots.push_back(batcher.Submit(std::move(job)));
+  }
+  auto bad = slots[0]->Wait(nullptr, nullptr);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("finite"), std::string::npos) << bad.status();
+  auto ok = slots[1]->Wait(nullptr, nullptr);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_TRUE(torch::equal(ok->predicted,
+                           Local(dir + "/tiny.hnet", 8, 3, good.to(torch::kFloat32).div_(255.0),
+                                 hnet::v1::MEAN_PROBABILITY)
+                               .predicted));
+  auto range = slots[2]->Wait(nullptr, nullptr);
+  EXPECT_EQ(range.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(range.status().message().find("[0, 1]"), std::string::npos) << range.status();
+  EXPECT_EQ(batcher.batches_run(), 1);
   executor.Shutdown();
   std::filesystem::remove_all(dir);
 }
