@@ -131,53 +131,61 @@ TEST_F(ClassifyTest, ConcurrentClientsGetTheirOwnAnswers) {
   EXPECT_LT(server_->batcher().batches_run(), kClients);
 }
 
-TEST(ClassifyBatcherTest, MergesRequestsWithTheSameNoiseIntoOnePass) {
-  const std::string dir = ::testing::TempDir() + "/hnet_batcher_" + std::to_string(::getpid());
-  std::filesystem::create_directories(dir);
-  testing::WriteTinyCheckpoint(dir + "/tiny.hnet");
-  auto model = LoadModel(dir + "/tiny.hnet", "tiny", {}).value();
-  Executor executor({1, 16});
-  WeightCache cache(1 << 20);
-  BatchingOptions options;
-  options.max_batch_inputs = 4 * 6;
-  options.batch_delay_ms = 60000;  // Only the size can dispatch.
-  ClassifyBatcher batcher(&executor, &cache, options);
+// A batcher over tiny.hnet with one worker, dispatching batches on size only.
+class ClassifyBatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/hnet_batcher_" + std::to_string(::getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::create_directories(dir_);
+    testing::WriteTinyCheckpoint(path());
+    model_ = LoadModel(path(), "tiny", {}).value();
+  }
+  void TearDown() override {
+    executor_.Shutdown();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string path() const { return dir_ + "/tiny.hnet"; }
+  // Dispatches when `inputs` images are pending, never on time.
+  std::unique_ptr<ClassifyBatcher> Batcher(int64_t inputs) {
+    BatchingOptions options;
+    options.max_batch_inputs = inputs;
+    options.batch_delay_ms = 60000;
+    return std::make_unique<ClassifyBatcher>(&executor_, &cache_, options);
+  }
+
+  std::string dir_;
+  std::shared_ptr<const LoadedModel> model_;
+  Executor executor_{{1, 16}};
+  WeightCache cache_{1 << 20};
+};
+
+TEST_F(ClassifyBatcherTest, MergesRequestsWithTheSameNoiseIntoOnePass) {
+  auto batcher = Batcher(4 * 6);
   std::vector<std::shared_ptr<ResultSlot<EnsembleResult>>> slots;
   std::vector<at::Tensor> images;
   for (int i = 0; i < 4; ++i) {
     ClassifyJob job;
-    job.model = model;
+    job.model = model_;
     job.noise.seed = 8;
     job.noise.count = 7;
     job.images = torch::rand({6, 1, 28, 28});
     job.rule = i % 2 ? hnet::v1::MOST_CONFIDENT : hnet::v1::MAJORITY_VOTE;
     images.push_back(job.images);
-    slots.push_back(batcher.Submit(std::move(job)));
+    slots.push_back(batcher->Submit(std::move(job)));
   }
   for (int i = 0; i < 4; ++i) {
     auto result = slots[i]->Wait(nullptr, nullptr);
     ASSERT_TRUE(result.ok()) << result.status();
     const auto rule = i % 2 ? hnet::v1::MOST_CONFIDENT : hnet::v1::MAJORITY_VOTE;
-    EXPECT_TRUE(torch::equal(result->predicted,
-                             Local(dir + "/tiny.hnet", 8, 7, images[i], rule).predicted));
+    EXPECT_TRUE(torch::equal(result->predicted, Local(path(), 8, 7, images[i], rule).predicted));
   }
-  EXPECT_EQ(batcher.batches_run(), 1);
-  EXPECT_GT(cache.size_bytes(), 0);  // The ensemble's weights are cached for the next call.
-  executor.Shutdown();
-  std::filesystem::remove_all(dir);
+  EXPECT_EQ(batcher->batches_run(), 1);
+  EXPECT_GT(cache_.size_bytes(), 0);  // The ensemble's weights are cached for the next call.
 }
 
-TEST(ClassifyBatcherTest, ARequestWithBadPixelsFailsAloneAndTheBatchRuns) {
-  const std::string dir = ::testing::TempDir() + "/hnet_batcher_bad_" + std::to_string(::getpid());
-  std::filesystem::create_directories(dir);
-  testing::WriteTinyCheckpoint(dir + "/tiny.hnet");
-  auto model = LoadModel(dir + "/tiny.hnet", "tiny", {}).value();
-  Executor executor({1, 16});
-  WeightCache cache(1 << 20);
-  BatchingOptions options;
-  options.max_batch_inputs = 3 * 5;
-  options.batch_delay_ms = 60000;  // Only the size can dispatch: the three share one batch.
-  ClassifyBatcher batcher(&executor, &cache, options);
+TEST_F(ClassifyBatcherTest, ARequestWithBadPixelsFailsAloneAndTheBatchRuns) {
+  auto batcher = Batcher(3 * 5);  // The three requests share one batch.
   const at::Tensor good = torch::randint(0, 256, {5, 1, 28, 28}, torch::kUInt8);
   at::Tensor nan = torch::rand({5, 1, 28, 28});
   nan[2][0][3][4] = std::numeric_limits<float>::quiet_NaN();
@@ -185,27 +193,24 @@ TEST(ClassifyBatcherTest, ARequestWithBadPixelsFailsAloneAndTheBatchRuns) {
   std::vector<std::shared_ptr<ResultSlot<EnsembleResult>>> slots;
   for (const at::Tensor& images : {nan, good, too_bright}) {
     ClassifyJob job;
-    job.model = model;
+    job.model = model_;
     job.noise.seed = 8;
     job.noise.count = 3;
     job.images = images;
-    slots.push_back(batcher.Submit(std::move(job)));
+    slots.push_back(batcher->Submit(std::move(job)));
   }
   auto bad = slots[0]->Wait(nullptr, nullptr);
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("finite"), std::string::npos) << bad.status();
   auto ok = slots[1]->Wait(nullptr, nullptr);
   ASSERT_TRUE(ok.ok()) << ok.status();
-  EXPECT_TRUE(torch::equal(ok->predicted,
-                           Local(dir + "/tiny.hnet", 8, 3, good.to(torch::kFloat32).div_(255.0),
-                                 hnet::v1::MEAN_PROBABILITY)
-                               .predicted));
+  EXPECT_TRUE(torch::equal(ok->predicted, Local(path(), 8, 3, good.to(torch::kFloat32).div_(255.0),
+                                                hnet::v1::MEAN_PROBABILITY)
+                                              .predicted));
   auto range = slots[2]->Wait(nullptr, nullptr);
   EXPECT_EQ(range.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(range.status().message().find("[0, 1]"), std::string::npos) << range.status();
-  EXPECT_EQ(batcher.batches_run(), 1);
-  executor.Shutdown();
-  std::filesystem::remove_all(dir);
+  EXPECT_EQ(batcher->batches_run(), 1);
 }
 
 }  // namespace

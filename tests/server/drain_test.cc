@@ -50,10 +50,7 @@ class DrainTest : public testing::ServerTest {
 TEST_F(DrainTest, ACallbackResponseInTransitIsDeliveredWhole) {
   StartServer();
   auto stub = SlowStub(4 << 20);
-  hnet::v1::SampleWeightsRequest request;
-  request.set_model("tiny");
-  request.set_n(100);
-  request.mutable_noise()->set_seed(3);
+  const hnet::v1::SampleWeightsRequest request = testing::TinyRequest(100, 3);
   auto call = std::async(std::launch::async, [&] {
     hnet::v1::SampleWeightsResponse response;
     const grpc::Status status = stub->SampleWeights(Context(60).get(), request, &response);

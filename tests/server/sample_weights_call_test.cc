@@ -17,6 +17,7 @@ namespace {
 
 using testing::Bytes;
 using testing::Context;
+using testing::TinyRequest;
 
 // SampleWeights with `bytes` as the serialized request, through the generic stub.
 grpc::Status RawSampleWeights(grpc::Channel* channel, const std::string& bytes) {
@@ -28,14 +29,6 @@ grpc::Status RawSampleWeights(grpc::Channel* channel, const std::string& bytes) 
   stub.UnaryCall(context.get(), "/hnet.v1.HyperNet/SampleWeights", grpc::StubOptions(), &request,
                  &response, [&](grpc::Status s) { done.set_value(std::move(s)); });
   return done.get_future().get();
-}
-
-hnet::v1::SampleWeightsRequest Request(int n, uint64_t seed) {
-  hnet::v1::SampleWeightsRequest request;
-  request.set_model("tiny");
-  request.set_n(n);
-  request.mutable_noise()->set_seed(seed);
-  return request;
 }
 
 class SampleWeightsCallTest : public testing::ServerTest {
@@ -72,7 +65,7 @@ TEST_F(SampleWeightsCallTest, ARequestThatDoesNotParseIsInvalidArgument) {
   EXPECT_NE(status.error_message().find("SampleWeightsRequest"), std::string::npos)
       << status.error_message();
   EXPECT_TRUE(Eventually([&] { return Count("-", "INVALID_ARGUMENT") == 1; }));
-  const grpc::Status ok = RawSampleWeights(channel_.get(), Request(2, 1).SerializeAsString());
+  const grpc::Status ok = RawSampleWeights(channel_.get(), TinyRequest(2, 1).SerializeAsString());
   EXPECT_TRUE(ok.ok()) << ok.error_message();
   EXPECT_TRUE(Eventually([&] { return Count("tiny", "OK") == 1; }));
   EXPECT_EQ(server_->metrics().networks_generated().Value({"tiny"}), 2);
@@ -83,7 +76,7 @@ TEST_F(SampleWeightsCallTest, AnExpiredDeadlineEndsTheCallWithoutResponse) {
   hnet::v1::SampleWeightsResponse response;
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(20));
-  const grpc::Status status = stub_->SampleWeights(&context, Request(700, 3), &response);
+  const grpc::Status status = stub_->SampleWeights(&context, TinyRequest(700, 3), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   // DEADLINE_EXCEEDED when the server's deadline passes first, CANCELLED when the client's
   // cancellation arrives first (as with the unary handlers); never OK.
@@ -91,14 +84,14 @@ TEST_F(SampleWeightsCallTest, AnExpiredDeadlineEndsTheCallWithoutResponse) {
       [&] { return Count("tiny", "DEADLINE_EXCEEDED") + Count("tiny", "CANCELLED") == 1; }));
   EXPECT_EQ(Count("tiny", "OK"), 0);
   EXPECT_EQ(server_->metrics().networks_generated().Value({"tiny"}), 0);
-  EXPECT_TRUE(stub_->SampleWeights(Context().get(), Request(2, 3), &response).ok());
+  EXPECT_TRUE(stub_->SampleWeights(Context().get(), TinyRequest(2, 3), &response).ok());
   EXPECT_EQ(response.layers_size(), 4);
 }
 
 TEST_F(SampleWeightsCallTest, WhileDrainingNewCallsAreRefusedAsUnavailable) {
   StartServer();
   auto context = Context();
-  auto reader = stub_->StreamWeights(context.get(), Request(300, 5));
+  auto reader = stub_->StreamWeights(context.get(), TinyRequest(300, 5));
   hnet::v1::GeneratedNetwork network;
   ASSERT_TRUE(reader->Read(&network));  // Keeps the server draining until it is read.
   std::thread shutdown([&] { server_->Shutdown(); });
@@ -108,7 +101,7 @@ TEST_F(SampleWeightsCallTest, WhileDrainingNewCallsAreRefusedAsUnavailable) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   hnet::v1::SampleWeightsResponse response;
-  const grpc::Status status = stub_->SampleWeights(Context(5).get(), Request(2, 5), &response);
+  const grpc::Status status = stub_->SampleWeights(Context(5).get(), TinyRequest(2, 5), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_NE(status.error_message().find("shutting down"), std::string::npos)
       << status.error_message();
@@ -128,7 +121,7 @@ TEST_F(SampleWeightsCallTest, ShutdownWaitsForTheCallsInFlight) {
     calls.push_back(std::async(std::launch::async, [this, i] {
       hnet::v1::SampleWeightsResponse response;
       const grpc::Status status =
-          stub_->SampleWeights(Context().get(), Request(600, 10 + i), &response);
+          stub_->SampleWeights(Context().get(), TinyRequest(600, 10 + i), &response);
       EXPECT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
       return response.layers_size() == 4 ? response.layers(3).weights().shape(0) : int64_t{0};
     }));

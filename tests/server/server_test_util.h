@@ -93,6 +93,15 @@ inline std::shared_ptr<grpc::Channel> Channel(const std::string& endpoint) {
   return grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
 }
 
+// SampleWeights (or StreamWeights) of `n` networks of model tiny from `seed`.
+inline hnet::v1::SampleWeightsRequest TinyRequest(int64_t n, uint64_t seed) {
+  hnet::v1::SampleWeightsRequest request;
+  request.set_model("tiny");
+  request.set_n(n);
+  request.mutable_noise()->set_seed(seed);
+  return request;
+}
+
 // A per-test directory with tiny.hnet, and an in-process server over it.
 class ServerTest : public ::testing::Test {
  protected:

@@ -11,14 +11,7 @@ namespace hnet::server {
 namespace {
 
 using testing::Context;
-
-hnet::v1::SampleWeightsRequest Request(int n, uint64_t seed) {
-  hnet::v1::SampleWeightsRequest request;
-  request.set_model("tiny");
-  request.set_n(n);
-  request.mutable_noise()->set_seed(seed);
-  return request;
-}
+using testing::TinyRequest;
 
 class StreamWeightsTest : public testing::ServerTest {};
 
@@ -26,12 +19,12 @@ TEST_F(StreamWeightsTest, StreamsPastMaxStreamsAreRefusedUntilOneEnds) {
   options_.limits.max_streams = 1;
   StartServer();
   auto first_context = Context();
-  auto first = stub_->StreamWeights(first_context.get(), Request(300, 1));
+  auto first = stub_->StreamWeights(first_context.get(), TinyRequest(300, 1));
   hnet::v1::GeneratedNetwork network;
   ASSERT_TRUE(first->Read(&network));  // Being served: 300 networks do not fit in the buffers.
 
   auto refused_context = Context();
-  auto refused = stub_->StreamWeights(refused_context.get(), Request(3, 2));
+  auto refused = stub_->StreamWeights(refused_context.get(), TinyRequest(3, 2));
   EXPECT_FALSE(refused->Read(&network));
   const grpc::Status status = refused->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
@@ -43,7 +36,7 @@ TEST_F(StreamWeightsTest, StreamsPastMaxStreamsAreRefusedUntilOneEnds) {
   EXPECT_TRUE(first->Finish().ok());
   EXPECT_EQ(count, 300);
   auto next_context = Context();
-  auto next = stub_->StreamWeights(next_context.get(), Request(3, 2));
+  auto next = stub_->StreamWeights(next_context.get(), TinyRequest(3, 2));
   count = 0;
   while (next->Read(&network)) ++count;
   EXPECT_TRUE(next->Finish().ok());
@@ -55,7 +48,7 @@ TEST_F(StreamWeightsTest, AFullQueueDelaysAStreamInsteadOfEndingIt) {
   options_.queue_capacity = 1;
   StartServer();
   auto context = Context(120);
-  auto stream = stub_->StreamWeights(context.get(), Request(640, 3));
+  auto stream = stub_->StreamWeights(context.get(), TinyRequest(640, 3));
   hnet::v1::GeneratedNetwork network;
   ASSERT_TRUE(stream->Read(&network));
   // Other callers keep the one-slot queue full while the stream asks for its next chunks.
@@ -66,7 +59,7 @@ TEST_F(StreamWeightsTest, AFullQueueDelaysAStreamInsteadOfEndingIt) {
     load.emplace_back([&] {
       while (!done.load()) {
         hnet::v1::SampleWeightsResponse response;
-        const grpc::Status s = stub_->SampleWeights(Context().get(), Request(64, 4), &response);
+        const grpc::Status s = stub_->SampleWeights(Context().get(), TinyRequest(64, 4), &response);
         if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) refused.fetch_add(1);
       }
     });
