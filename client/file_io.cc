@@ -78,8 +78,8 @@ static_assert(std::atomic<int>::is_always_lock_free);
 class PendingTemporary {
  public:
   explicit PendingTemporary(const std::string& name_template) {
-    if (name_template.size() >= sizeof(PendingSlot::path)) return;
     for (PendingSlot& slot : pending_slots) {
+      if (name_template.size() >= sizeof(PendingSlot::path)) break;
       int expected = 0;
       if (slot.state.compare_exchange_strong(expected, 1)) {
         slot_ = &slot;
@@ -112,8 +112,8 @@ class PendingTemporary {
   std::vector<char> own_;
 };
 
-// `path` with the symlinks of its last component followed (at most 40), the way open(2)
-// would; a dangling link resolves to the path it names. INVALID_ARGUMENT (ELOOP) for a loop.
+}  // namespace
+
 absl::StatusOr<std::string> ResolveLinks(const std::string& path) {
   std::string current = path;
   for (int hops = 0; hops < 40; ++hops) {
@@ -132,6 +132,14 @@ absl::StatusOr<std::string> ResolveLinks(const std::string& path) {
   return ErrnoStatus(ELOOP, "cannot resolve", path);
 }
 
+bool IsWrittenInPlace(const std::string& path) {
+  if (path.rfind("/dev/", 0) == 0 || path.rfind("/proc/", 0) == 0) return true;
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+namespace {
+
 // Writes everything `produce` passes on to `fd`; `name` names the file in errors.
 absl::Status WriteAll(int fd, const std::string& name,
                       absl::FunctionRef<absl::Status(ByteSink sink)> produce) {
@@ -148,10 +156,11 @@ absl::Status WriteAll(int fd, const std::string& name,
   });
 }
 
-// A device, FIFO or socket: written where it is (never replaced by a regular file).
-absl::Status WriteInPlace(const std::string& path, const std::string& target,
+// A device, FIFO, socket or descriptor (/dev/stdout): written where it is, appended to (a
+// shell's `>> file` behind /dev/stdout keeps what it had), never replaced by a regular file.
+absl::Status WriteInPlace(const std::string& path,
                           absl::FunctionRef<absl::Status(ByteSink sink)> produce) {
-  const int fd = ::open(target.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return ErrnoStatus(errno, "cannot open", path);
   FdCloser closer(fd);
   if (absl::Status s = WriteAll(fd, path, produce); !s.ok()) return s;
@@ -185,12 +194,16 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 
 absl::Status WriteFileFrom(const std::string& path,
                            absl::FunctionRef<absl::Status(ByteSink sink)> produce) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return ErrnoStatus(EISDIR, "cannot write", path);
+  }
+  if (IsWrittenInPlace(path)) return WriteInPlace(path, produce);
+  // A regular file or a new one: the links are followed here, so that the temporary file
+  // and the rename happen beside the real file and the links stay.
   absl::StatusOr<std::string> target = ResolveLinks(path);
   if (!target.ok()) return target.status();
-  struct stat st {};
   const bool exists = ::stat(target->c_str(), &st) == 0;
-  if (exists && S_ISDIR(st.st_mode)) return ErrnoStatus(EISDIR, "cannot write", path);
-  if (exists && !S_ISREG(st.st_mode)) return WriteInPlace(path, *target, produce);
 
   // A fresh temporary name beside the target: concurrent writers never share one, and
   // nothing already there is overwritten until the rename.

@@ -23,13 +23,22 @@ using ByteSink = absl::FunctionRef<absl::Status(absl::string_view bytes)>;
 // target gets the bytes). A regular file, or a new one, is written to a fresh
 // target + ".tmp.XXXXXX" beside the target, synced, then renamed over it, so neither a
 // failure nor a crash leaves a half-written file there; an existing file keeps its
-// permission bits, a new one gets 0666 minus the umask. An existing non-regular file (a
-// character device such as /dev/null, a FIFO, a socket) is opened and written in place,
-// never replaced. INVALID_ARGUMENT for a directory; errors of `produce` are returned as
+// permission bits, a new one gets 0666 minus the umask. Where IsWrittenInPlace(path) (a
+// device such as /dev/null, a FIFO, /dev/stdout whatever it is) the bytes are appended in
+// place, never replaced. INVALID_ARGUMENT for a directory; errors of `produce` are returned as
 // they are. Thread-safe; concurrent writers of one regular file each leave a whole file (the
 // last rename wins).
 absl::Status WriteFileFrom(const std::string& path,
                            absl::FunctionRef<absl::Status(ByteSink sink)> produce);
+
+// `path` with the symlinks of its last component followed (at most 40), the way open(2)
+// would; a dangling link resolves to the path it names. INVALID_ARGUMENT (ELOOP) for a loop.
+absl::StatusOr<std::string> ResolveLinks(const std::string& path);
+
+// Whether WriteFileFrom writes `path` in place (appending) instead of replacing it: a path
+// under /dev or /proc (/dev/stdout, /dev/null, /proc/self/fd/N) or one naming, through
+// symlinks, an existing file that is neither regular nor a directory.
+bool IsWrittenInPlace(const std::string& path);
 
 // WriteFileFrom with the bytes `bytes`.
 absl::Status WriteFile(const std::string& path, absl::string_view bytes);

@@ -133,7 +133,11 @@ void ClassifyBatcher::Dispatch(std::vector<Pending> entries) {
   auto batch = std::make_shared<std::vector<Pending>>(std::move(entries));
   absl::Status submitted = executor_->Submit([this, batch] {
     // An exception fails the requests not yet answered (a slot keeps its first result).
-    absl::Status ran = core::TorchCall("classify batch", [&] { RunBatch(*batch); });
+    absl::Status ran = absl::InternalError("classify batch: unknown exception");
+    try {
+      ran = core::TorchCall("classify batch", [&] { RunBatch(*batch); });
+    } catch (...) {  // Not a std::exception: TorchCall lets it through.
+    }
     if (!ran.ok()) {
       for (Pending& p : *batch) p.slot->Set(ran);
     }
@@ -144,9 +148,12 @@ void ClassifyBatcher::Dispatch(std::vector<Pending> entries) {
 }
 
 void ClassifyBatcher::RunBatch(const std::vector<Pending>& entries) {
+  // The requests still in the batch: all at first, then those whose pixels passed.
+  std::vector<const Pending*> live;
+  for (const Pending& p : entries) live.push_back(&p);
   auto all_cancelled = [&] {
-    return std::all_of(entries.begin(), entries.end(),
-                       [](const Pending& p) { return p.job.cancellation->cancelled(); });
+    return std::all_of(live.begin(), live.end(),
+                       [](const Pending* p) { return p->job.cancellation->cancelled(); });
   };
   // Once the batch runs, each request's timer gets the batch's run time before its result is
   // delivered (the waiting call reads its timer as soon as it wakes).
@@ -158,20 +165,18 @@ void ClassifyBatcher::RunBatch(const std::vector<Pending>& entries) {
     p.slot->Set(std::move(result));
   };
   auto fail = [&](const absl::Status& status) {
-    for (const Pending& p : entries) deliver(p, status);
+    for (const Pending* p : live) deliver(*p, status);
   };
   if (all_cancelled()) return fail(absl::CancelledError("cancelled before it started"));
-  batches_run_.fetch_add(1);
   started = std::chrono::steady_clock::now();
-  int64_t batch_inputs = 0;
   for (const Pending& p : entries) {
     if (p.job.timer != nullptr) p.job.timer->Started(*started - p.job.submitted);
-    batch_inputs += p.job.images.size(0);
   }
   // Pixel values are checked here, off gRPC's threads; a request with bad ones fails alone.
   std::vector<const Pending*> runnable;
   std::vector<at::Tensor> parts;
   bool keep_members = false;
+  int64_t batch_inputs = 0;
   for (const Pending& p : entries) {
     absl::StatusOr<at::Tensor> images = NormalizeImages(p.job.images, "inputs");
     if (!images.ok()) {
@@ -181,10 +186,14 @@ void ClassifyBatcher::RunBatch(const std::vector<Pending>& entries) {
     runnable.push_back(&p);
     parts.push_back(*std::move(images));
     keep_members = keep_members || p.job.return_members;
+    batch_inputs += p.job.images.size(0);
   }
-  if (runnable.empty()) return;
+  live = runnable;
+  if (live.empty()) return;
+  if (all_cancelled()) return fail(absl::CancelledError("cancelled before it started"));
+  batches_run_.fetch_add(1);
   if (metrics_ != nullptr) {
-    metrics_->RecordClassifyBatch(batch_inputs, static_cast<int64_t>(entries.size()));
+    metrics_->RecordClassifyBatch(batch_inputs, static_cast<int64_t>(live.size()));
   }
   const ClassifyJob& first = entries.front().job;
   const LoadedModel& model = *first.model;

@@ -123,8 +123,12 @@ absl::Status RunAsync(Executor& executor, std::shared_ptr<Cancellation> cancella
     const auto started = std::chrono::steady_clock::now();
     if (timer != nullptr) timer->Started(started - queued_at);
     // An exception becomes INTERNAL for this call; it never reaches the worker thread.
-    absl::StatusOr<T> result = core::TorchCall(
-        "server task", [&] { return fn(static_cast<const Cancellation&>(*cancellation)); });
+    absl::StatusOr<T> result = absl::InternalError("server task: unknown exception");
+    try {
+      result = core::TorchCall("server task",
+                               [&] { return fn(static_cast<const Cancellation&>(*cancellation)); });
+    } catch (...) {  // Not a std::exception: TorchCall lets it through.
+    }
     if (timer != nullptr) timer->Finished(std::chrono::steady_clock::now() - started);
     done(std::move(result));
   });

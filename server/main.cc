@@ -67,10 +67,10 @@ int main(int argc, char** argv) {
   app.add_option("--keep_versions", keep_versions,
                  "Versions per model name kept loaded (the highest ones)")
       ->capture_default_str();
-  app.add_option("--admin_service", options.lifecycle.admin_service,
-                 "Serve hnet.v1.ModelAdmin (LoadModel, UnloadModel, ReloadModels); it can read any "
-                 "file the server can: only behind --auth_token_file, --tls_client_ca or a "
-                 "loopback --address")
+  app.add_flag("--admin_service{true}", options.lifecycle.admin_service,
+               "Serve hnet.v1.ModelAdmin (LoadModel, UnloadModel, ReloadModels); it can read any "
+               "file the server can: only behind --auth_token_file, --tls_client_ca or a "
+               "loopback --address")
       ->capture_default_str();
   app.add_option("--address", options.address, "Address to listen on")->capture_default_str();
   app.add_option("--port", options.port, "Port; 0 picks a free one")->capture_default_str();

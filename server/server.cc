@@ -75,6 +75,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<ModelRegis
   grpc::ServerBuilder builder;
   const std::string address = absl::StrCat(options.address, ":", options.port);
   builder.AddListeningPort(address, *credentials, &s->port_);
+  // gRPC sets SO_REUSEPORT on Linux: a second server on the port would start and take a share
+  // of the connections. A port in use must be an error instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
   creators.push_back(s->calls_.MakeFactory());
   if (!options.auth_token.empty()) {

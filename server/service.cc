@@ -149,6 +149,7 @@ absl::Status HyperNetService::DoStreamWeights(
   // A seed's z is drawn a chunk at a time from one generator: SampleZ draws row i the same
   // whatever the number of rows, so the rows equal one draw of all n (tested), and a stream
   // holds one chunk of z rather than n rows.
+  static_assert(kGenerationChunk % 16 == 0, "SampleZ's NORMAL draws whole blocks of 16 values");
   auto generator = std::make_shared<at::Generator>();
   if (noise->seed.has_value()) *generator = core::MakeGenerator(*noise->seed);
   const GaugeOptions gauge{request.gauge_fixed(), request.permutation_gauge()};

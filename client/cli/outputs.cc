@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "client/file_io.h"
 
 namespace hnet::cli {
 namespace {
@@ -49,7 +50,7 @@ absl::Status CheckOutputFile(absl::string_view flag, const std::string& path) {
       return absl::InvalidArgumentError(
           absl::StrCat(flag, ": '", path, "' is a directory; give a file name"));
     }
-    if (!S_ISREG(st.st_mode)) {  // a device or FIFO: written in place
+    if (client::IsWrittenInPlace(path)) {  // a device, FIFO or /dev/stdout
       if (::access(path.c_str(), W_OK) != 0) return StatError(flag, path, errno);
       return absl::OkStatus();
     }
@@ -59,7 +60,8 @@ absl::Status CheckOutputFile(absl::string_view flag, const std::string& path) {
     return CheckWritableDir(flag, error ? Parent(path) : Parent(real.string()));
   }
   if (errno != ENOENT) return StatError(flag, path, errno);
-  const std::string parent = Parent(path);
+  // A dangling symlink: the writer creates the file it names.
+  const std::string parent = Parent(client::ResolveLinks(path).value_or(path));
   if (::stat(parent.c_str(), &st) != 0) {
     if (errno == ENOENT) {
       return absl::FailedPreconditionError(

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -159,7 +160,10 @@ absl::Status RunSample(const client::Client& client, const std::string& model,
   absl::StatusOr<client::SampleResult> result;
   if (!stream) {
     result = client.SampleWeights(model, options);
-    stream = absl::IsResourceExhausted(result.status());
+    // The server's refusals of n or of the message size say "use StreamWeights"; a full
+    // queue ("server busy") is not a reason to stream.
+    stream = absl::IsResourceExhausted(result.status()) &&
+             absl::StrContains(result.status().message(), "StreamWeights");
   }
   if (stream) {
     result = StreamAndStack(client, model, options);

@@ -178,5 +178,52 @@ TEST_F(FileIoTest, WritingOverADirectoryIsInvalidArgument) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
 }
 
+// /dev/stdout behind a shell's `>> file` or `| cat` is /proc/self/fd/1: a regular file
+// opened for appending, or a pipe. Either is written in place, never replaced or renamed.
+TEST_F(FileIoTest, ADescriptorPathIsAppendedToInPlace) {
+  const std::string log = (dir_ / "log.txt").string();
+  ASSERT_TRUE(WriteFile(log, "head;").ok());
+  const int fd = ::open(log.c_str(), O_WRONLY | O_APPEND);
+  ASSERT_GE(fd, 0);
+  const std::string through_fd = "/proc/self/fd/" + std::to_string(fd);
+  EXPECT_TRUE(IsWrittenInPlace(through_fd));
+  struct stat before {};
+  ASSERT_EQ(::stat(log.c_str(), &before), 0);
+  ASSERT_TRUE(WriteFile(through_fd, "tail").ok());
+  ::close(fd);
+  EXPECT_EQ(ReadFile(log).value(), "head;tail");
+  struct stat after {};
+  ASSERT_EQ(::stat(log.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);  // The same file, not a renamed replacement.
+
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const absl::Status written =
+      WriteFile("/proc/self/fd/" + std::to_string(pipe_fds[1]), "through a pipe");
+  ::close(pipe_fds[1]);
+  ASSERT_TRUE(written.ok()) << written;
+  char buffer[64] = {};
+  const ssize_t got = ::read(pipe_fds[0], buffer, sizeof(buffer));
+  ::close(pipe_fds[0]);
+  EXPECT_EQ(std::string(buffer, std::max<ssize_t>(got, 0)), "through a pipe");
+  EXPECT_FALSE(IsWrittenInPlace(log));
+}
+
+TEST_F(FileIoTest, ATemporaryNameTooLongToTrackIsStillWrittenOrRefusedCleanly) {
+  // The link's target is a valid path under PATH_MAX; its temporary name is not.
+  std::string far;
+  for (int i = 0; i < 2040; ++i) far += "./";
+  far += "x.bin";
+  const fs::path link = dir_ / "l.bin";
+  fs::create_symlink(far, link);
+  const absl::Status s = WriteFile(link.string(), "abc");
+  if (s.ok()) {
+    EXPECT_EQ(ReadFile((dir_ / "x.bin").string()).value(), "abc");
+  } else {
+    EXPECT_NE(s.message().find("temporary file"), std::string::npos) << s;
+  }
+  EXPECT_TRUE(fs::is_symlink(link));
+}
+
 }  // namespace
 }  // namespace hnet::client

@@ -21,7 +21,7 @@ def cli_flags(root, patterns):
       with open(path, encoding="utf-8") as f:
         for match in _CLI11_CALL.finditer(f.read()):
           for name in match.group(1).split(","):
-            name = name.strip()
+            name = name.split("{")[0].strip()  # "--flag{true}": the value a bare flag takes
             if name.startswith("-"):
               flags.add(name)
   return flags

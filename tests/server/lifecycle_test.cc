@@ -10,6 +10,7 @@
 #include <future>
 #include <thread>
 
+#include "hnet/v1/admin.grpc.pb.h"
 #include "tests/server/server_process.h"
 #include "tests/server/server_test_util.h"
 
@@ -92,6 +93,36 @@ TEST_F(LifecycleTest, ShutdownFinishesInFlightCallsThenRefusesNewOnes) {
   shutdown.join();
   EXPECT_EQ(stub_->ListModels(Context(5).get(), {}, &list).error_code(),
             grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(LifecycleTest, APortInUseIsAnErrorNotASharedPort) {
+  StartServer();
+  auto registry = ModelRegistry::LoadDirectory(dir_.string(), registry_options_);
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  ServerOptions same_port = options_;
+  same_port.port = server_->port();
+  auto second = Server::Start(std::move(*registry), same_port);
+  ASSERT_FALSE(second.ok()) << "a second server started on port " << same_port.port;
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(second.status().message().find("cannot listen"), std::string::npos) << second.status();
+}
+
+TEST_F(LifecycleTest, BinaryServesModelAdminOnlyWhenItsFlagIsGiven) {
+  for (const bool admin : {false, true}) {
+    testing::ServerProcess server;
+    if (::access(server.BinaryPath().c_str(), X_OK) != 0) {
+      GTEST_SKIP() << server.BinaryPath() << " is not built";
+    }
+    std::vector<std::string> flags;
+    if (admin) flags.push_back("--admin_service");  // A bare flag turns it on.
+    ASSERT_TRUE(server.Start(dir_.string(), flags)) << server.output();
+    auto stub = hnet::v1::ModelAdmin::NewStub(testing::Channel(server.endpoint()));
+    hnet::v1::ModelChanges changes;
+    const grpc::Status status = stub->ReloadModels(Context().get(), {}, &changes);
+    EXPECT_EQ(status.error_code(), admin ? grpc::StatusCode::OK : grpc::StatusCode::UNIMPLEMENTED)
+        << status.error_message();
+    EXPECT_EQ(server.Stop(), 0);
+  }
 }
 
 TEST_F(LifecycleTest, BinaryPrintsItsPortServesAndExitsCleanlyOnSigterm) {
