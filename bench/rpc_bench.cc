@@ -22,7 +22,9 @@
 // The process is set up as hnet-server's main() does (core::ConfigureRuntime(--threads)).
 // Prints Markdown tables to stdout; progress and server log lines go to stderr.
 //
-//   build-server/bin/rpc_bench --checkpoint runs/mnist-2000.hnet --threads 2 [--device cuda]#include <grpcpp/grpcpp.h>
+//   build-server/bin/rpc_bench --checkpoint runs/mnist-2000.hnet --threads 2 [--device cuda]
+
+#include <grpcpp/grpcpp.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 #include <torch/torch.h>

@@ -32,6 +32,12 @@ for _ in $(seq 1 600); do
   kill -0 "${server_pid}" || { cat "${RUNS}/server.log"; exit 1; }
   sleep 0.1
 done
+if ! grep -q "listening on" "${RUNS}/server.log" 2>/dev/null; then
+  cat "${RUNS}/server.log" >&2 || true
+  echo "demo: hnet-server did not report 'listening on' within 60 s (log above:" \
+    "${RUNS}/server.log)" >&2
+  exit 1
+fi
 
 # A 100-network pass over 1,000 images is ~0.6 TFLOP: allow minutes per call on a small CPU.
 HNET=("${BIN}/hnet" --server "127.0.0.1:${PORT}" --model mnist --deadline 600)

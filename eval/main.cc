@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
   app.add_option("--ensemble_size", o.ensemble_size, "Networks per ensemble")
       ->capture_default_str();
   app.add_option("--ensemble_sizes", ensemble_sizes,
-                 "Comma-separated sizes for accuracy vs size (default 1,5,10,50,100,200)");
+                 "Comma-separated sizes for accuracy vs size (default: those of "
+                 "1,5,10,50,100,200 up to --ensemble_size, and --ensemble_size)");
   app.add_option("--path_pairs", o.path_pairs, "Random pairs for paths")->capture_default_str();
   app.add_option("--path_points", o.path_points, "Points per path")->capture_default_str();
   app.add_option("--path_images", o.path_images, "Test images for paths (0: all used)")
@@ -97,7 +98,10 @@ int main(int argc, char** argv) {
     hnet::log::Error("{}", status.ToString());
     return 1;
   };
-  if (!ensemble_sizes.empty()) {
+  if (ensemble_sizes.empty()) {
+    // Not given: the default (or --quick) sizes that fit --ensemble_size, and --ensemble_size.
+    o.ensemble_sizes = hnet::eval::FitEnsembleSizes(o.ensemble_sizes, o.ensemble_size);
+  } else {
     o.ensemble_sizes.clear();
     for (absl::string_view part : absl::StrSplit(ensemble_sizes, ',', absl::SkipEmpty())) {
       int64_t v = 0;

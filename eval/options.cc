@@ -23,6 +23,17 @@ EvalOptions QuickOptions(EvalOptions o) {
   return o;
 }
 
+std::vector<int64_t> FitEnsembleSizes(const std::vector<int64_t>& defaults, int64_t ensemble_size) {
+  std::vector<int64_t> sizes;
+  for (int64_t s : defaults) {
+    if (s >= 1 && s <= ensemble_size) sizes.push_back(s);
+  }
+  if (ensemble_size >= 1) sizes.push_back(ensemble_size);
+  std::sort(sizes.begin(), sizes.end());
+  sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+  return sizes;
+}
+
 absl::Status ValidateOptions(const EvalOptions& o) {
   auto bad = [](const std::string& flag, const std::string& why) {
     return absl::InvalidArgumentError(absl::StrCat("--", flag, " ", why));

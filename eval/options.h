@@ -30,8 +30,10 @@ struct EvalOptions {
   int64_t networks = 1000;      // Generated networks for histogram and diversity.
   int64_t ensembles = 20;       // Independent ensembles (paper: 20) ...
   int64_t ensemble_size = 200;  // ... of this many networks (paper: 200).
-  std::vector<int64_t> ensemble_sizes = {1, 5, 10, 50, 100, 200};  // Accuracy vs size.
-  int64_t path_pairs = 10;                                         // Random (z1, z2) pairs ...
+  // Accuracy vs size; each in 1..ensemble_size. hnet-eval without --ensemble_sizes passes
+  // FitEnsembleSizes(these defaults, ensemble_size).
+  std::vector<int64_t> ensemble_sizes = {1, 5, 10, 50, 100, 200};
+  int64_t path_pairs = 10;                 // Random (z1, z2) pairs ...
   int64_t path_points = 40;                // ... and points along each path.
   int64_t path_images = 0;                 // Test images for path accuracies (0: all used).
   int64_t adversarial_images = 1000;       // Test images attacked (0: the whole test set).
@@ -56,6 +58,11 @@ struct EvalOptions {
 // Scales a run down for CI and smoke tests (--quick): 24 networks, 3 ensembles of 8, paths
 // of 2 x 6 points, 40 adversarial images with 6 members, 300 test and OOD images.
 EvalOptions QuickOptions(EvalOptions options);
+
+// The accuracy-vs-size list for ensembles of `ensemble_size` when none is given: the entries
+// of `defaults` in 1..ensemble_size and ensemble_size itself, ascending, without repeats
+// (defaults {1, 5, 10, 50, 100, 200} and ensemble_size 100: {1, 5, 10, 50, 100}).
+std::vector<int64_t> FitEnsembleSizes(const std::vector<int64_t>& defaults, int64_t ensemble_size);
 
 // Checks ranges and section names; the error names the option.
 absl::Status ValidateOptions(const EvalOptions& options);

@@ -4,8 +4,10 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -13,6 +15,7 @@
 #include "core/log.h"
 #include "core/runtime.h"
 #include "core/torch_status.h"
+#include "core/weight_ensemble.h"
 #include "eval/context.h"
 #include "eval/models.h"
 
@@ -24,6 +27,57 @@ namespace fs = std::filesystem;
 core::Split Head(const core::Split& split, int64_t n) {
   if (n <= 0 || n >= split.size()) return split;
   return {split.images.narrow(0, 0, n).contiguous(), split.labels.narrow(0, 0, n).contiguous()};
+}
+
+// OK when `path` (given as --`flag`) is a regular file that can be opened for reading;
+// NotFound naming the flag and the path when it does not exist.
+absl::Status CheckInputFile(const std::string& flag, const std::string& path) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (status.type() == fs::file_type::not_found) {
+    return absl::NotFoundError(absl::StrCat("--", flag, " ", path, ": no such file"));
+  }
+  if (ec) {
+    return absl::PermissionDeniedError(absl::StrCat("--", flag, " ", path, ": ", ec.message()));
+  }
+  if (fs::is_directory(status)) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, " ", path, ": is a directory"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("--", flag, " ", path, ": cannot be opened for reading"));
+  }
+  return absl::OkStatus();
+}
+
+// Checks every input file the selected sections will read, before any work is done, so that a
+// wrong path fails the run at once instead of after hours of experiments. The toy checkpoint
+// and the baselines are small and read in full (format errors fail early too).
+absl::Status CheckInputs(const EvalOptions& options) {
+  if (absl::Status s = CheckInputFile("checkpoint", options.checkpoint); !s.ok()) return s;
+  if (options.Runs("baselines")) {
+    for (const std::string& path : options.baselines) {
+      if (absl::Status s = CheckInputFile("baseline", path); !s.ok()) return s;
+      auto ensemble = core::LoadWeightEnsemble(path);
+      if (!ensemble.ok()) {
+        return absl::Status(ensemble.status().code(),
+                            absl::StrCat("--baseline: ", ensemble.status().message()));
+      }
+    }
+  }
+  if (options.Runs("toy") && !options.toy_checkpoint.empty()) {
+    if (absl::Status s = CheckInputFile("toy_checkpoint", options.toy_checkpoint); !s.ok()) {
+      return s;
+    }
+    auto toy = LoadToy(options.toy_checkpoint);
+    if (!toy.ok()) {
+      if (absl::StrContains(toy.status().message(), "--toy_checkpoint")) return toy.status();
+      return absl::Status(toy.status().code(),
+                          absl::StrCat("--toy_checkpoint: ", toy.status().message()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::string Preamble(const EvalContext& ctx, const HypernetModel& model) {
@@ -123,6 +177,7 @@ absl::StatusOr<Headline> RunEvaluation(const EvalOptions& options) {
   if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
   auto device = core::ParseDevice(options.device);
   if (!device.ok()) return device.status();
+  if (absl::Status s = CheckInputs(options); !s.ok()) return s;
   std::error_code ec;
   for (const char* sub : {"", "data", "figures"}) {
     fs::create_directories(fs::path(options.out_dir) / sub, ec);

@@ -11,8 +11,10 @@
 namespace hnet::eval {
 
 // Runs the evaluation. Deterministic given options.seed (up to floating-point
-// non-associativity across thread counts and devices). Long steps log progress. Errors
-// name the input or step that failed; the output folder may then be incomplete.
+// non-associativity across thread counts and devices). Long steps log progress. Before any
+// work it checks the input files the selected sections read (--checkpoint; --baseline and
+// --toy_checkpoint, which are also loaded): NotFound naming the flag and path for a missing one.
+// Errors name the input or step that failed; the output folder may then be incomplete.
 absl::StatusOr<Headline> RunEvaluation(const EvalOptions& options);
 
 }  // namespace hnet::eval

@@ -7,11 +7,17 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <string>
+#include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/checkpoint.h"
@@ -20,6 +26,7 @@
 #include "core/rng.h"
 #include "core/toy.h"
 #include "core/weight_ensemble.h"
+#include "eval/suite.h"
 
 namespace hnet::eval {
 namespace {
@@ -36,6 +43,18 @@ std::string ReadFile(const fs::path& path) {
 std::string BinDir() {
   const char* dir = std::getenv("HNET_BIN_DIR");
   return dir != nullptr ? dir : fs::read_symlink("/proc/self/exe").parent_path().string();
+}
+
+// The ensemble sizes in data/hypernet_ensemble_draws.csv (column "size") under `out`.
+std::set<int64_t> DrawSizes(const fs::path& out) {
+  const std::vector<std::string> lines = absl::StrSplit(
+      ReadFile(out / "data" / "hypernet_ensemble_draws.csv"), '\n', absl::SkipEmpty());
+  std::set<int64_t> sizes;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::vector<std::string> cells = absl::StrSplit(lines[i], ',');
+    if (cells.size() > 1) sizes.insert(static_cast<int64_t>(std::stod(cells[1])));
+  }
+  return sizes;
 }
 
 bool HaveGnuplot() {
@@ -249,6 +268,80 @@ TEST_F(HnetEvalCliTest, BadInputsFailWithClearErrors) {
       Run(absl::StrCat("--checkpoint ", toy, " --out ", (dir_ / "o").string(), " --quick"), &log),
       0);
   EXPECT_NE(log.find("--toy_checkpoint"), std::string::npos) << log;
+}
+
+TEST_F(HnetEvalCliTest, MissingInputFilesFailBeforeAnyWork) {
+  const std::string ckpt = WriteTinyCheckpoint();
+  const std::string missing_toy = (dir_ / "missing_toy.hnet").string();
+  const std::string missing_base = (dir_ / "missing_base.hnetw").string();
+  const fs::path out = dir_ / "out";
+  const std::string common =
+      absl::StrCat("--checkpoint ", ckpt, " --out ", out.string(), " --quick --no_plots");
+  std::string log;
+  EXPECT_NE(Run(absl::StrCat(common, " --toy_checkpoint ", missing_toy), &log), 0);
+  EXPECT_NE(log.find(absl::StrCat("NOT_FOUND: --toy_checkpoint ", missing_toy)), std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("== accuracy =="), std::string::npos) << "work done before the check: " << log;
+  EXPECT_FALSE(fs::exists(out));
+
+  EXPECT_NE(Run(absl::StrCat(common, " --baseline ", (dir_ / "base.hnetw").string(), " --baseline ",
+                             missing_base),
+                &log),
+            0);
+  EXPECT_NE(log.find(absl::StrCat("NOT_FOUND: --baseline ", missing_base)), std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("== accuracy =="), std::string::npos) << "work done before the check: " << log;
+  EXPECT_FALSE(fs::exists(out));
+
+  // A file that is there but of the wrong kind fails as early.
+  EXPECT_NE(Run(absl::StrCat(common, " --toy_checkpoint ", ckpt), &log), 0);
+  EXPECT_NE(log.find("not a toy-problem checkpoint"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(out));
+
+  // The library call fails the same way, before reading any data.
+  EvalOptions options;
+  options.checkpoint = ckpt;
+  options.out_dir = out.string();
+  options.data_dir = (dir_ / "no_data_here").string();
+  options.toy_checkpoint = missing_toy;
+  absl::StatusOr<Headline> result = RunEvaluation(options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound) << result.status();
+  EXPECT_NE(result.status().message().find(absl::StrCat("--toy_checkpoint ", missing_toy)),
+            std::string::npos)
+      << result.status();
+  options.toy_checkpoint.clear();
+  options.baselines = {missing_base};
+  result = RunEvaluation(options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound) << result.status();
+  EXPECT_NE(result.status().message().find(absl::StrCat("--baseline ", missing_base)),
+            std::string::npos)
+      << result.status();
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST_F(HnetEvalCliTest, EnsembleSizeBelowTheDefaultSizesRuns) {
+  const std::string ckpt = WriteTinyCheckpoint();
+  const std::string common = absl::StrCat(
+      "--checkpoint ", ckpt, " --no_plots --sections ensembles --ensembles 1 --test_images 50");
+  std::string log;
+  // Without --ensemble_sizes: the default sizes up to --ensemble_size, and it itself.
+  ASSERT_EQ(Run(absl::StrCat(common, " --ensemble_size 7 --out ", (dir_ / "a").string()), &log), 0)
+      << log;
+  EXPECT_EQ(DrawSizes(dir_ / "a"), (std::set<int64_t>{1, 5, 7}));
+  // The same with --quick's sizes (1, 2, 4, 8).
+  ASSERT_EQ(
+      Run(absl::StrCat(common, " --quick --ensemble_size 6 --out ", (dir_ / "b").string()), &log),
+      0)
+      << log;
+  EXPECT_EQ(DrawSizes(dir_ / "b"), (std::set<int64_t>{1, 2, 4, 6}));
+  // Sizes given explicitly are taken as given: one above --ensemble_size is an error.
+  EXPECT_NE(Run(absl::StrCat(common, " --ensemble_size 7 --ensemble_sizes 1,10 --out ",
+                             (dir_ / "c").string()),
+                &log),
+            0);
+  EXPECT_NE(log.find("--ensemble_sizes entry 10"), std::string::npos) << log;
 }
 
 }  // namespace

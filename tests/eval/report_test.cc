@@ -4,9 +4,11 @@
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "eval/json.h"
 #include "eval/options.h"
@@ -95,6 +97,23 @@ TEST(OptionsTest, ValidationNamesTheBadOption) {
   bad.networks = 1;
   EXPECT_NE(ValidateOptions(bad).message().find("--networks"), std::string::npos);
   EXPECT_TRUE(ValidateOptions(QuickOptions(o)).ok());
+}
+
+TEST(OptionsTest, DefaultEnsembleSizesFitTheEnsembleSize) {
+  const std::vector<int64_t> defaults = EvalOptions{}.ensemble_sizes;
+  EXPECT_EQ(FitEnsembleSizes(defaults, 200), defaults);
+  EXPECT_EQ(FitEnsembleSizes(defaults, 100), (std::vector<int64_t>{1, 5, 10, 50, 100}));
+  EXPECT_EQ(FitEnsembleSizes(defaults, 30), (std::vector<int64_t>{1, 5, 10, 30}));
+  EXPECT_EQ(FitEnsembleSizes(defaults, 1), (std::vector<int64_t>{1}));
+  EXPECT_EQ(FitEnsembleSizes(defaults, 300), (std::vector<int64_t>{1, 5, 10, 50, 100, 200, 300}));
+  EXPECT_EQ(FitEnsembleSizes({1, 2, 4, 8}, 6), (std::vector<int64_t>{1, 2, 4, 6}));
+  EvalOptions o;
+  o.checkpoint = "x.hnet";
+  o.out_dir = "out";
+  o.ensemble_size = 100;
+  EXPECT_FALSE(ValidateOptions(o).ok());  // The struct's defaults are taken as given ...
+  o.ensemble_sizes = FitEnsembleSizes(o.ensemble_sizes, o.ensemble_size);
+  EXPECT_TRUE(ValidateOptions(o).ok());  // ... hnet-eval fits them when none are given.
 }
 
 }  // namespace
