@@ -26,9 +26,12 @@ int g_signal_pipe[2] = {-1, -1};
 volatile sig_atomic_t g_stop_requested = 0;
 
 void OnSignal(int signal_number) {
+  const int saved_errno = errno;
   if (signal_number != SIGHUP) g_stop_requested = 1;
   const char byte = static_cast<char>(signal_number);
+  // The write end is non-blocking: with the pipe full, signals already queued suffice.
   [[maybe_unused]] ssize_t ignored = ::write(g_signal_pipe[1], &byte, 1);
+  errno = saved_errno;
 }
 
 int Fail(const absl::Status& status) {
@@ -39,7 +42,10 @@ int Fail(const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (::pipe2(g_signal_pipe, O_CLOEXEC) != 0) return 1;
+  if (::pipe2(g_signal_pipe, O_CLOEXEC) != 0 ||
+      ::fcntl(g_signal_pipe[1], F_SETFL, O_NONBLOCK) != 0) {
+    return 1;
+  }
   struct sigaction action = {};
   action.sa_handler = OnSignal;
   sigemptyset(&action.sa_mask);
@@ -127,24 +133,16 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   hnet::log::Init(log_level);
 
-  if (options.workers < 1) return Fail(absl::InvalidArgumentError("--workers must be >= 1"));
-  if (options.limits.max_streams < 1) {
-    return Fail(absl::InvalidArgumentError("--max_streams must be >= 1"));
-  }
-  if (options.queue_capacity < 1) {
-    return Fail(absl::InvalidArgumentError("--queue_capacity must be >= 1"));
-  }
   if (max_message_mb < 1 || max_message_mb > 2047) {
     return Fail(absl::InvalidArgumentError("--max_message_mb must be in [1, 2047]"));
   }
   options.limits.max_message_bytes = max_message_mb << 20;
+  if (absl::Status s = hnet::server::ValidateServerOptions(options); !s.ok()) return Fail(s);
   if (absl::Status s = hnet::server::LoadSecurityFlags(security, &options); !s.ok()) return Fail(s);
   if (keep_versions < 1) return Fail(absl::InvalidArgumentError("--keep_versions must be >= 1"));
-  if (!(options.lifecycle.watch_interval_s >= 0)) {
-    return Fail(absl::InvalidArgumentError("--watch_interval_s must be >= 0"));
-  }
   options.lifecycle.models_dir = models_dir;
-  if (threads <= 0) threads = std::max(1, cores / options.workers);
+  if (threads < 0) return Fail(absl::InvalidArgumentError("--threads must be >= 0 (0: default)"));
+  if (threads == 0) threads = std::max(1, cores / options.workers);
   hnet::core::ConfigureRuntime(threads);
 
   auto device = hnet::core::ParseDevice(device_flag);

@@ -29,9 +29,11 @@ bool AllDigits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// The checkpoints of a version folder <dir>/<name>/: version -> path.
-std::map<int64_t, std::string> ScanVersions(const fs::path& folder, const std::string& name,
-                                            std::vector<std::string>* skipped) {
+// The checkpoints of a version folder <dir>/<name>/: version -> path. UNAVAILABLE naming the
+// folder when it cannot be listed (permissions, EMFILE, I/O errors).
+absl::StatusOr<std::map<int64_t, std::string>> ScanVersions(const fs::path& folder,
+                                                            const std::string& name,
+                                                            std::vector<std::string>* skipped) {
   std::map<int64_t, std::string> versions;
   std::error_code ec;
   for (const fs::directory_entry& entry : fs::directory_iterator(folder, ec)) {
@@ -50,6 +52,10 @@ std::map<int64_t, std::string> ScanVersions(const fs::path& folder, const std::s
     }
     versions[version] = entry.path().string();
   }
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot list ", folder.string(), ": ", ec.message()));
+  }
   return versions;
 }
 
@@ -59,7 +65,8 @@ absl::StatusOr<FileStamp> StatFile(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     const int err = errno;
-    return absl::NotFoundError(absl::StrCat("checkpoint ", path, ": ", std::strerror(err)));
+    const std::string message = absl::StrCat("checkpoint ", path, ": ", std::strerror(err));
+    return err == ENOENT ? absl::NotFoundError(message) : absl::UnavailableError(message);
   }
   FileStamp stamp;
   stamp.size = static_cast<uint64_t>(st.st_size);
@@ -82,8 +89,14 @@ absl::StatusOr<DirectoryScan> ScanModelDirectory(const std::string& dir) {
     if (entry.is_directory(entry_ec)) {
       const std::string name = entry.path().filename().string();
       if (!ValidateModelName(name).ok() || name == "." || name == "..") continue;
-      std::map<int64_t, std::string> versions = ScanVersions(entry.path(), name, &scan.skipped);
-      if (!versions.empty()) found[name] = std::move(versions);
+      auto versions = ScanVersions(entry.path(), name, &scan.skipped);
+      if (!versions.ok()) {
+        scan.unreadable.insert(name);
+        scan.skipped.push_back(
+            absl::StrCat(versions.status().message(), "; model ", name, " is left as it is"));
+      } else if (!versions->empty()) {
+        found[name] = *std::move(versions);
+      }
       continue;
     }
     if (!IsCheckpointFile(entry)) continue;
@@ -108,7 +121,13 @@ absl::StatusOr<DirectoryScan> ScanModelDirectory(const std::string& dir) {
   for (const auto& [name, versions] : found) {
     for (auto it = versions.rbegin(); it != versions.rend(); ++it) {
       auto stamp = StatFile(it->second);
-      if (!stamp.ok()) continue;  // Deleted since it was listed.
+      if (absl::IsNotFound(stamp.status())) continue;  // Deleted since it was listed.
+      if (!stamp.ok()) {
+        scan.unreadable.insert(name);
+        scan.skipped.push_back(
+            absl::StrCat(stamp.status().message(), "; model ", name, " is left as it is"));
+        continue;
+      }
       scan.files.push_back(CheckpointFile{name, it->first, it->second, *stamp});
     }
   }

@@ -8,6 +8,7 @@
 #define HNET_SERVER_MODEL_DIRECTORY_H_
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,9 +40,13 @@ struct CheckpointFile {
 struct DirectoryScan {
   std::vector<CheckpointFile> files;  // By name, then highest version first.
   std::vector<std::string> skipped;   // One reason per skipped entry, naming it.
+  // Names whose version folder or files could not be listed or stat'ed this time (not
+  // because they are gone): a rescan leaves their loaded versions as they are.
+  std::set<std::string> unreadable;
 };
 
-// The stamp of `path` (stat, following symlinks); NOT_FOUND naming it when missing.
+// The stamp of `path` (stat, following symlinks); NOT_FOUND naming it when missing,
+// UNAVAILABLE for other failures (permissions, I/O).
 absl::StatusOr<FileStamp> StatFile(const std::string& path);
 
 // Lists the checkpoints of `dir` without reading them (directory entries and stats only).

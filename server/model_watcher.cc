@@ -208,14 +208,17 @@ ModelWatcher::Result ModelWatcher::DoRescan() {
     by_name[file.name].push_back(&file);
     present.insert({file.name, file.version});
   }
+  // A name whose folder could not be listed this time is left as it is, not unloaded.
+  auto gone = [&](const Key& key) {
+    return present.count(key) == 0 && scan->unreadable.count(key.first) == 0;
+  };
   for (const ModelPtr& model : registry_->models()) {
-    if (model->source == ModelSource::kDirectory &&
-        present.count({model->name, model->version}) == 0) {
+    if (model->source == ModelSource::kDirectory && gone({model->name, model->version})) {
       Unpublish(model, "its checkpoint file is gone", &changes);
     }
   }
   for (auto it = files_.begin(); it != files_.end();) {
-    it = present.count(it->first) == 0 ? files_.erase(it) : std::next(it);
+    it = gone(it->first) ? files_.erase(it) : std::next(it);
   }
   for (const auto& [name, files] : by_name) ReconcileName(name, files, &changes);
   if (ChangedRegistry(changes) && events_.on_changed) events_.on_changed(registry_->size());

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/status/status.h"
+
 namespace hnet::server {
 
 // Request limits. Exceeding one is RESOURCE_EXHAUSTED naming the limit and its flag.
@@ -67,6 +69,11 @@ struct ServerOptions {
   std::string metrics_address = "0.0.0.0";  // --metrics_address
   LifecycleOptions lifecycle;
 };
+
+// OK when every field is in range (counts >= 1, times finite and at most a day, ports
+// 0..65535); else INVALID_ARGUMENT naming the flag. Server::Start checks it; main() too,
+// before any model is loaded.
+absl::Status ValidateServerOptions(const ServerOptions& options);
 
 }  // namespace hnet::server
 

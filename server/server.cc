@@ -36,10 +36,7 @@ void SetServing(grpc::Server* server, bool serving) {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<ModelRegistry> registry,
                                                       const ServerOptions& options) {
-  if (options.metrics_port < kEphemeralMetricsPort || options.metrics_port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--metrics_port must be in [0, 65535], got ", options.metrics_port));
-  }
+  if (absl::Status s = ValidateServerOptions(options); !s.ok()) return s;
   auto credentials = MakeServerCredentials(options.tls);
   if (!credentials.ok()) return credentials.status();
   if (!options.auth_token.empty()) {
@@ -50,8 +47,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<ModelRegis
   std::unique_ptr<Server> s(new Server());
   s->options_ = options;
   s->metrics_ = std::make_unique<Metrics>(HNET_VERSION);
+  // hnet_model_info shows the version a name serves by default: its highest loaded one, the
+  // first of its name in models().
+  const LoadedModel* previous = nullptr;
   for (const std::shared_ptr<const LoadedModel>& model : registry->models()) {
-    s->metrics_->RecordModelLoad(model->name, absl::StrCat(model->version), model->load_seconds);
+    if (previous == nullptr || previous->name != model->name) {
+      s->metrics_->RecordModelLoad(model->name, absl::StrCat(model->version), model->load_seconds);
+    }
+    previous = model.get();
   }
   s->metrics_->SetModelsLoaded(static_cast<int64_t>(registry->models().size()));
   s->executor_ =

@@ -197,6 +197,10 @@ TEST_F(ModelVersionsTest, RequestsPinVersionsAndResponsesReportTheServedOne) {
   EXPECT_TRUE(list.models(0).latest());
   EXPECT_EQ(list.models(1).version_number(), 1);
   EXPECT_FALSE(list.models(1).latest());
+  // hnet_model_info names the version served by default from the start.
+  const std::string metrics = server_->metrics().Render();
+  EXPECT_NE(metrics.find("hnet_model_info{model=\"tiny\",version=\"2\"} 1\n"), std::string::npos)
+      << metrics;
   EXPECT_EQ(list.models(1).path(), VersionPath("tiny", 1));
 
   hnet::v1::GetModelInfoRequest info_request;

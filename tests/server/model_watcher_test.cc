@@ -7,6 +7,8 @@
 #include <fstream>
 
 #include "core/evaluation.h"
+#include "server/model_directory.h"
+#include "tests/as_nobody.h"
 #include "tests/server/model_lifecycle_util.h"
 
 namespace hnet::server {
@@ -196,6 +198,30 @@ TEST_F(ModelWatcherTest, RequestStopEndsARescanBeforeItsNextFile) {
   EXPECT_EQ(registry->size(), 1u);
   EXPECT_EQ(watcher.Rescan().get().status().code(), absl::StatusCode::kUnavailable);
   watcher.Stop();
+}
+
+// Root lists any folder, so the scan runs as "nobody" over a version folder only root may
+// read: the name is reported unreadable (a rescan then keeps its versions), not dropped.
+TEST_F(ModelWatcherTest, AVersionFolderThatCannotBeListedIsReportedNotDropped) {
+  testing::WriteTinyCheckpoint(VersionPath("locked", 1), 31);
+  std::filesystem::permissions(dir_ / "locked", std::filesystem::perms::owner_all);
+  std::filesystem::permissions(dir_, std::filesystem::perms::all);
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run the scan as nobody";
+  const hnet::testing::AsNobody result = hnet::testing::RunAsNobody([&] {
+    auto scan = ScanModelDirectory(dir_.string());
+    if (!scan.ok() || scan->unreadable != std::set<std::string>{"locked"}) return false;
+    bool tiny = false;
+    for (const CheckpointFile& file : scan->files) {
+      if (file.name == "locked") return false;
+      tiny = tiny || file.name == "tiny";
+    }
+    return tiny;
+  });
+  if (result == hnet::testing::AsNobody::kUnavailable) GTEST_SKIP() << "cannot become nobody";
+  EXPECT_EQ(result, hnet::testing::AsNobody::kPassed);
+  auto as_root = ScanModelDirectory(dir_.string());  // Root lists it: nothing unreadable.
+  ASSERT_TRUE(as_root.ok()) << as_root.status();
+  EXPECT_TRUE(as_root->unreadable.empty());
 }
 
 }  // namespace
