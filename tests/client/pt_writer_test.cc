@@ -74,6 +74,7 @@ assert d['longs'].is_contiguous() and not d['longs'].requires_grad
 check(d, lambda t: t.tolist())
 )PY"),
             0);
+  std::remove(path.c_str());
 }
 
 TEST(PtWriterTest, NumPyLoadsNpzAndNpy) {
@@ -93,6 +94,8 @@ a = np.load(')PY" + npy +
 assert a.dtype == np.int64 and a.tolist() == [[-1, 1 << 40], [3, 70000]]
 )PY"),
             0);
+  std::remove(npz.c_str());
+  std::remove(npy.c_str());
 }
 
 TEST(PtWriterTest, WrittenFileIsStreamedWithTheSameBytesAsEncodeTorchSave) {

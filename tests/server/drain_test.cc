@@ -17,6 +17,11 @@ using testing::Context;
 
 class DrainTest : public testing::ServerTest {
  protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    options_.drain_timeout_s = 30;  // Far longer than the transfers, however loaded the machine.
+  }
+
   // A stub whose bytes from the server come through a link of `bytes_per_second`.
   std::unique_ptr<hnet::v1::HyperNet::Stub> SlowStub(int64_t bytes_per_second) {
     proxy_ = std::make_unique<testing::ThrottledProxy>(server_->port(), bytes_per_second);

@@ -445,18 +445,25 @@ TEST_F(SecurityTest, HealthzTurns503WhenDraining) {
   StartServer();
   EXPECT_EQ(Scrape("/healthz"), "ok\n");
   const int port = server_->metrics_port();
+  // A stream the client has not read keeps the server draining until it is read.
+  auto context = testing::Context();
+  auto reader = stub_->StreamWeights(context.get(), testing::TinyRequest(300, 1));
+  hnet::v1::GeneratedNetwork network;
+  ASSERT_TRUE(reader->Read(&network));
   std::thread shutdown([&] { server_->Shutdown(); });
-  // While the server drains (it lingers at least 250 ms), /healthz answers 503; afterwards the port
-  // is closed. Either is "not ok"; it must come (ctest's timeout bounds the wait).
-  bool saw_not_ok = false;
-  while (!saw_not_ok) {
+  int status = 0;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (status != 503 && std::chrono::steady_clock::now() < give_up) {
     httplib::Client http("127.0.0.1", port);
     httplib::Result r = http.Get("/healthz");
-    saw_not_ok = !r || r->status == 503;
-    if (!saw_not_ok) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    status = r ? r->status : -1;
+    if (status != 503) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  EXPECT_EQ(status, 503) << "/healthz never answered 503 while draining";
+  while (reader->Read(&network)) {
+  }
+  EXPECT_TRUE(reader->Finish().ok());
   shutdown.join();
-  EXPECT_TRUE(saw_not_ok);
   httplib::Client after("127.0.0.1", port);
   EXPECT_FALSE(after.Get("/healthz"));
 }
