@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
@@ -37,6 +38,15 @@ void SetServing(grpc::Server* server, bool serving) {
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(std::shared_ptr<ModelRegistry> registry,
                                                       const ServerOptions& options) {
   if (absl::Status s = ValidateServerOptions(options); !s.ok()) return s;
+  // gRPC 1.51's global shutdown (run when the last gRPC object goes) joins an executor thread
+  // that can be parked in a 10 s poll: destroying the last server then stalled for 10 s, and
+  // so did hnet-server's exit after a drain. One reference kept for the life of the process
+  // means that shutdown never runs; the process's exit reclaims what it holds.
+  static const bool kGrpcKeptInitialised = [] {
+    grpc_init();
+    return true;
+  }();
+  (void)kGrpcKeptInitialised;
   auto credentials = MakeServerCredentials(options.tls);
   if (!credentials.ok()) return credentials.status();
   if (!options.auth_token.empty()) {
