@@ -173,7 +173,7 @@ void ClassifyBatcher::RunBatch(const std::vector<Pending>& entries) {
     if (p.job.timer != nullptr) p.job.timer->Started(*started - p.job.submitted);
   }
   // Pixel values are checked here, off gRPC's threads; a request with bad ones fails alone.
-  std::vector<const Pending*> runnable;
+  live.clear();
   std::vector<at::Tensor> parts;
   bool keep_members = false;
   int64_t batch_inputs = 0;
@@ -183,12 +183,11 @@ void ClassifyBatcher::RunBatch(const std::vector<Pending>& entries) {
       deliver(p, images.status());
       continue;
     }
-    runnable.push_back(&p);
+    live.push_back(&p);
     parts.push_back(*std::move(images));
     keep_members = keep_members || p.job.return_members;
     batch_inputs += p.job.images.size(0);
   }
-  live = runnable;
   if (live.empty()) return;
   if (all_cancelled()) return fail(absl::CancelledError("cancelled before it started"));
   batches_run_.fetch_add(1);
@@ -213,7 +212,7 @@ void ClassifyBatcher::RunBatch(const std::vector<Pending>& entries) {
   auto acc = EvaluateEnsemble(model.layout, *weights, *images, keep_members, all_cancelled);
   if (!acc.ok()) return fail(acc.status());
   int64_t offset = 0;
-  for (const Pending* p : runnable) {
+  for (const Pending* p : live) {
     const int64_t n = p->job.images.size(0);
     auto result = core::TorchCall("classifying",
                                   [&] { return acc->Finish(offset, offset + n, p->job.rule); });
