@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/runtime.h"
 #include "trainer/baseline_trainer.h"
+#include "trainer/cli_flags.h"
 
 namespace {
 
@@ -26,15 +27,6 @@ void OnSignal(int) { g_stop.store(true); }
 int Fail(const absl::Status& status) {
   hnet::log::Error("{}", status.ToString());
   return 1;
-}
-
-// Refuses "-1" for an unsigned flag, which CLI11 would otherwise wrap around.
-CLI::Validator NonNegative() {
-  return CLI::Validator(
-      [](const std::string& value) {
-        return value.rfind('-', 0) == 0 ? std::string("must be >= 0") : std::string();
-      },
-      "NONNEGATIVE");
 }
 
 }  // namespace
@@ -72,7 +64,7 @@ int main(int argc, char** argv) {
                  "Learning rate multiplied by this per epoch (applied smoothly every step)")
       ->capture_default_str();
   CLI::Option* seed_flag = app.add_option("--seed", seed, "Random seed (overrides the config's)")
-                               ->check(NonNegative());
+                               ->check(hnet::trainer::NonNegative());
   app.add_option("--first_network", options.first_network,
                  "Seed-stream index of the first network (train an ensemble in pieces)")
       ->capture_default_str();

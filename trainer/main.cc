@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/runtime.h"
+#include "trainer/cli_flags.h"
 #include "trainer/config_overrides.h"
 #include "trainer/trainer.h"
 #include "trainer/validation.h"
@@ -24,15 +25,6 @@ void OnSignal(int) { g_stop.store(true); }
 int Fail(const absl::Status& status) {
   hnet::log::Error("{}", status.ToString());
   return 1;
-}
-
-// Refuses "-1" for an unsigned flag, which CLI11 would otherwise wrap around.
-CLI::Validator NonNegative() {
-  return CLI::Validator(
-      [](const std::string& value) {
-        return value.rfind('-', 0) == 0 ? std::string("must be >= 0") : std::string();
-      },
-      "NONNEGATIVE");
 }
 
 }  // namespace
@@ -66,7 +58,7 @@ int main(int argc, char** argv) {
   CLI::Option* lambda_flag =
       app.add_option("--lambda", lambda, "Accuracy weight lambda (overrides the config)");
   CLI::Option* seed_flag = app.add_option("--seed", seed, "Random seed (overrides the config)")
-                               ->check(NonNegative());
+                               ->check(hnet::trainer::NonNegative());
   CLI::Option* eval_every_flag =
       app.add_option("--eval_every", eval_every, "Validation report period in steps");
   CLI::Option* checkpoint_every_flag =
