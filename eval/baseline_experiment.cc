@@ -12,18 +12,17 @@
 
 namespace hnet::eval {
 
-absl::Status RunBaseline(EvalContext& ctx, const std::string& path, int index, Headline* headline) {
-  auto ensemble = core::LoadWeightEnsemble(path);
-  if (!ensemble.ok()) return ensemble.status();
-  auto layout = core::TargetLayout::Create(ensemble->spec);
+absl::Status RunBaseline(EvalContext& ctx, const std::string& path,
+                         const core::WeightEnsemble& ensemble, int index, Headline* headline) {
+  auto layout = core::TargetLayout::Create(ensemble.spec);
   if (!layout.ok()) {
     return absl::DataLossError(absl::StrCat("baseline ", path, ": ", layout.status().message()));
   }
   MemberSet members;
-  const int64_t n = ensemble->weights.size(0);
+  const int64_t n = ensemble.weights.size(0);
   // Shift-augmented baselines (data.max_shift) are told apart from plain ones in every table:
   // "deep ensemble (20)", "deep ensemble (20, shifts 2 px)", "single trained network".
-  const int32_t shift = ensemble->config.data().max_shift();
+  const int32_t shift = ensemble.config.data().max_shift();
   std::string detail = n == 1 ? "" : absl::StrCat(n);
   if (shift > 0) absl::StrAppend(&detail, detail.empty() ? "" : ", ", "shifts ", shift, " px");
   members.name = absl::StrCat(n == 1 ? "single trained network" : "deep ensemble",
@@ -31,7 +30,7 @@ absl::Status RunBaseline(EvalContext& ctx, const std::string& path, int index, H
   members.key = absl::StrCat("baseline", index, n == 1 ? "_single" : absl::StrCat("_", n));
   members.layout = *layout;
   absl::Status status = core::TorchCall(absl::StrCat("baseline ", path), [&]() -> absl::Status {
-    members.weights = core::UnflattenWeights(*layout, ensemble->weights.to(ctx.device));
+    members.weights = core::UnflattenWeights(*layout, ensemble.weights.to(ctx.device));
     members.test_probs = Predict(*layout, members.weights, ctx.test.images, members.name);
     return absl::OkStatus();
   });
@@ -41,13 +40,13 @@ absl::Status RunBaseline(EvalContext& ctx, const std::string& path, int index, H
   entry.Set("name", members.name);
   entry.Set("key", members.key);
   entry.Set("members", n);
-  entry.Set("description", ensemble->description);
+  entry.Set("description", ensemble.description);
   ctx.report.data()["baselines"].Push(std::move(entry));
   ctx.report.AddSection(absl::StrCat("Baseline: ", members.name),
                         absl::StrFormat("File `%s`: %d network(s) on the target architecture "
                                         "(%s). Evaluated with the same code as the "
                                         "hypernetwork's networks below.\n\n",
-                                        path, n, ensemble->description));
+                                        path, n, ensemble.description));
   const EvalOptions& o = ctx.options;
   if (absl::Status s = RunAccuracy(ctx, members, nullptr); !s.ok()) return s;
   if (n >= 2) {

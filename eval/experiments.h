@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/weight_ensemble.h"
 #include "eval/context.h"
 #include "eval/models.h"
 
@@ -69,12 +70,13 @@ absl::Status RunCalibration(EvalContext& ctx, const MemberSet& members);
 // from mutual information; *auroc receives the ensemble's entropy AUROC.
 absl::Status RunOod(EvalContext& ctx, const MemberSet& members, double* auroc);
 
-// Loads a weight ensemble (the index-th --baseline, from 1) and runs the shared experiments
-// on it: accuracy, ensembles, diversity, calibration, OOD, adversarial.
-absl::Status RunBaseline(EvalContext& ctx, const std::string& path, int index, Headline* headline);
+// Runs the shared experiments on a weight ensemble (the index-th --baseline, from 1, read from
+// `path`): accuracy, ensembles, diversity, calibration, OOD, adversarial.
+absl::Status RunBaseline(EvalContext& ctx, const std::string& path,
+                         const core::WeightEnsemble& ensemble, int index, Headline* headline);
 
 // The toy problem's figure (Fig. 1): generated path over the mixture.
-absl::Status RunToy(EvalContext& ctx, const std::string& path);
+absl::Status RunToy(EvalContext& ctx, const ToyModel& model);
 
 // The bars of the issue, from the headline numbers.
 void AddBars(EvalContext& ctx, const Headline& headline);

@@ -51,11 +51,19 @@ absl::Status CheckInputFile(const std::string& flag, const std::string& path) {
   return absl::OkStatus();
 }
 
+// The inputs besides the main checkpoint, read once up front.
+struct Inputs {
+  std::vector<core::WeightEnsemble> baselines;  // One per --baseline, in order.
+  std::optional<ToyModel> toy;                  // Set when the toy section runs with a path.
+};
+
 // Checks every input file the selected sections will read, before any work is done, so that a
 // wrong path fails the run at once instead of after hours of experiments. The toy checkpoint
-// and the baselines are small and read in full (format errors fail early too).
-absl::Status CheckInputs(const EvalOptions& options) {
+// and the baselines are small: they are read in full here (format errors fail early too) and
+// handed to their sections, so each file is read once.
+absl::StatusOr<Inputs> LoadInputs(const EvalOptions& options) {
   if (absl::Status s = CheckInputFile("checkpoint", options.checkpoint); !s.ok()) return s;
+  Inputs inputs;
   if (options.Runs("baselines")) {
     for (const std::string& path : options.baselines) {
       if (absl::Status s = CheckInputFile("baseline", path); !s.ok()) return s;
@@ -64,6 +72,7 @@ absl::Status CheckInputs(const EvalOptions& options) {
         return absl::Status(ensemble.status().code(),
                             absl::StrCat("--baseline: ", ensemble.status().message()));
       }
+      inputs.baselines.push_back(*std::move(ensemble));
     }
   }
   if (options.Runs("toy") && !options.toy_checkpoint.empty()) {
@@ -76,8 +85,9 @@ absl::Status CheckInputs(const EvalOptions& options) {
       return absl::Status(toy.status().code(),
                           absl::StrCat("--toy_checkpoint: ", toy.status().message()));
     }
+    inputs.toy = *std::move(toy);
   }
-  return absl::OkStatus();
+  return inputs;
 }
 
 std::string Preamble(const EvalContext& ctx, const HypernetModel& model) {
@@ -177,7 +187,8 @@ absl::StatusOr<Headline> RunEvaluation(const EvalOptions& options) {
   if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
   auto device = core::ParseDevice(options.device);
   if (!device.ok()) return device.status();
-  if (absl::Status s = CheckInputs(options); !s.ok()) return s;
+  auto inputs = LoadInputs(options);
+  if (!inputs.ok()) return inputs.status();
   std::error_code ec;
   for (const char* sub : {"", "data", "figures"}) {
     fs::create_directories(fs::path(options.out_dir) / sub, ec);
@@ -265,9 +276,9 @@ absl::StatusOr<Headline> RunEvaluation(const EvalOptions& options) {
        }},
       {"baselines",
        [&] {
-         for (size_t i = 0; i < options.baselines.size(); ++i) {
-           absl::Status s =
-               RunBaseline(ctx, options.baselines[i], static_cast<int>(i + 1), &headline);
+         for (size_t i = 0; i < inputs->baselines.size(); ++i) {
+           absl::Status s = RunBaseline(ctx, options.baselines[i], inputs->baselines[i],
+                                        static_cast<int>(i + 1), &headline);
            if (!s.ok()) return s;
          }
          if (options.baselines.empty()) {
@@ -277,12 +288,12 @@ absl::StatusOr<Headline> RunEvaluation(const EvalOptions& options) {
        }},
       {"toy",
        [&] {
-         if (options.toy_checkpoint.empty()) {
+         if (!inputs->toy.has_value()) {
            ctx.report.AddSection("Toy problem (paper 4.1, Fig. 1)",
                                  "No --toy_checkpoint given: not evaluated.\n");
            return absl::OkStatus();
          }
-         return RunToy(ctx, options.toy_checkpoint);
+         return RunToy(ctx, *inputs->toy);
        }},
   };
   for (auto& [section, fn] : steps) {

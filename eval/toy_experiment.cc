@@ -51,19 +51,18 @@ double HueColor(double s) {
 
 }  // namespace
 
-absl::Status RunToy(EvalContext& ctx, const std::string& path) {
-  auto model = LoadToy(path);
-  if (!model.ok()) return model.status();
+absl::Status RunToy(EvalContext& ctx, const ToyModel& model) {
+  core::ToyGenerator generator = model.generator;  // Shares the module; forward() is non-const.
   return core::TorchCall("toy figure", [&]() -> absl::Status {
     torch::NoGradGuard no_grad;
     const int64_t n = 400;
     at::Tensor z = torch::linspace(-1, 1, n).unsqueeze(1);
-    at::Tensor y = model->generator->forward(z);
-    at::Tensor value = model->mixture.Value(y);
+    at::Tensor y = generator->forward(z);
+    at::Tensor value = model.mixture.Value(y);
     at::Tensor dist = torch::cdist(y, y) + torch::diag(torch::full({n}, INFINITY));
     at::Tensor nearest = std::get<0>(dist.min(1));
     at::Tensor near_peak =
-        std::get<0>(torch::cdist(model->mixture.means, y).min(1)).le(model->mixture.sigmas);
+        std::get<0>(torch::cdist(model.mixture.means, y).min(1)).le(model.mixture.sigmas);
     const int peaks = static_cast<int>(near_peak.sum().item<int64_t>());
     const double mean_value = value.mean().item<double>();
     CsvTable points({"z", "x", "y", "mixture", "nearest_distance", "color"});
@@ -80,7 +79,7 @@ absl::Status RunToy(EvalContext& ctx, const std::string& path) {
     at::Tensor axis = torch::linspace(lo, hi, g);
     at::Tensor gx = axis.repeat({g});
     at::Tensor gy = axis.repeat_interleave(g);
-    at::Tensor grid_value = model->mixture.Value(torch::stack({gx, gy}, 1));
+    at::Tensor grid_value = model.mixture.Value(torch::stack({gx, gy}, 1));
     CsvTable grid({"x", "y", "mixture"});
     for (int64_t i = 0; i < g * g; ++i) {
       grid.AddRow({gx[i].item<double>(), gy[i].item<double>(), grid_value[i].item<double>()});
@@ -104,25 +103,25 @@ absl::Status RunToy(EvalContext& ctx, const std::string& path) {
             "distance'\nunset multiplot\n",
             lo, hi, lo, hi, m, p, p, p));
     Json& j = ctx.report.data().Set("toy", Json::Object());
-    j.Set("checkpoint", path);
-    j.Set("step", model->step);
+    j.Set("checkpoint", model.path);
+    j.Set("step", model.step);
     j.Set("mean_mixture_value", mean_value);
     j.Set("peaks_visited", peaks);
-    j.Set("components", model->toy.components());
+    j.Set("components", model.toy.components());
     ctx.report.AddRow({"4.1 toy", "mixture peaks visited by the generated path (within 1 sigma)",
-                       absl::StrCat(peaks, " of ", model->toy.components()), "all (Fig. 1a)",
+                       absl::StrCat(peaks, " of ", model.toy.components()), "all (Fig. 1a)",
                        "path passes through all peaks"});
     ctx.report.AddRow({"4.1 toy", "mean mixture value along the path", Number(mean_value), "", ""});
     ctx.report.AddSection(
         "Toy problem (paper 4.1, Fig. 1)",
-        absl::StrCat(
-            absl::StrFormat("Checkpoint `%s` (step %d). The generator maps 400 evenly "
-                            "spaced z in [-1, 1] to 2-D points; colour follows z. "
-                            "The path passes within one sigma of %d of the %d peaks; "
-                            "mean mixture value along it %.4f. Data: `%s`, "
-                            "`data/toy_mixture.csv`.\n\n",
-                            path, model->step, peaks, model->toy.components(), mean_value, *csv),
-            FigureLink("toy problem", png)));
+        absl::StrCat(absl::StrFormat("Checkpoint `%s` (step %d). The generator maps 400 evenly "
+                                     "spaced z in [-1, 1] to 2-D points; colour follows z. "
+                                     "The path passes within one sigma of %d of the %d peaks; "
+                                     "mean mixture value along it %.4f. Data: `%s`, "
+                                     "`data/toy_mixture.csv`.\n\n",
+                                     model.path, model.step, peaks, model.toy.components(),
+                                     mean_value, *csv),
+                     FigureLink("toy problem", png)));
     return absl::OkStatus();
   });
 }
