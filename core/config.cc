@@ -2,10 +2,11 @@
 
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
+#include <google/protobuf/util/message_differencer.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -80,15 +81,30 @@ absl::StatusOr<hnet::v1::TrainingConfig> LoadConfig(const std::string& name_or_p
   for (const auto& [name, text] : ShippedConfigs()) {
     if (name == name_or_path) return ParseConfig(text);
   }
-  std::ifstream in(name_or_path);
+  std::error_code ec;
+  if (std::filesystem::is_directory(name_or_path, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config '", name_or_path, "' is a directory, not a textproto file"));
+  }
+  std::ifstream in(name_or_path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(absl::StrCat("config '", name_or_path,
                                             "' is neither a shipped config (", ShippedConfigNames(),
                                             ") nor a readable file"));
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  auto config = ParseConfig(text.str());
+  // Configs are a few hundred bytes; the cap keeps e.g. --config /dev/zero from reading forever.
+  constexpr std::streamsize kMaxConfigBytes = 1 << 20;
+  std::string text(kMaxConfigBytes + 1, '\0');
+  in.read(text.data(), kMaxConfigBytes + 1);
+  if (in.bad()) {
+    return absl::DataLossError(absl::StrCat("config '", name_or_path, "': read error"));
+  }
+  if (in.gcount() > kMaxConfigBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config '", name_or_path, "' is larger than 1 MiB; is it a config?"));
+  }
+  text.resize(static_cast<size_t>(in.gcount()));
+  auto config = ParseConfig(text);
   if (!config.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(name_or_path, ": ", config.status().message()));
   }
@@ -114,6 +130,21 @@ hnet::v1::TrainingConfig WithDefaults(const hnet::v1::TrainingConfig& in) {
 
   if (c.target().layers().empty()) *c.mutable_target() = MnistTargetSpec();
   auto* h = c.mutable_hypernet();
+  // The paper's extractor and generator widths belong to its target network (Table 1), so
+  // they are filled in only for that target, and only when no generator is given (a config
+  // that lists generators chose its own extractor, an empty one included).
+  if (h->generators().empty() &&
+      google::protobuf::util::MessageDifferencer::Equals(c.target(), MnistTargetSpec())) {
+    if (h->extractor_hidden().empty()) {
+      h->add_extractor_hidden(300);
+      h->add_extractor_hidden(300);
+    }
+    for (int width : {40, 100, 100, 60}) {
+      auto* g = h->add_generators();
+      g->add_hidden(width);
+      g->add_hidden(width);
+    }
+  }
   if (h->z_dim() == 0) h->set_z_dim(300);
   if (h->z_distribution() == hnet::v1::HyperNetConfig::Z_DISTRIBUTION_UNSPECIFIED) {
     h->set_z_distribution(hnet::v1::HyperNetConfig::UNIFORM);

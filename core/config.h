@@ -29,7 +29,10 @@ absl::StatusOr<hnet::v1::TrainingConfig> LoadConfig(const std::string& name_or_p
 // *config is then unchanged.
 absl::Status ApplyConfigOverride(const std::string& text, hnet::v1::TrainingConfig* config);
 
-// Returns config with every unset (zero) field replaced by the paper's default.
+// Returns config with every unset (zero) scalar and enum replaced by the paper's default; the
+// target defaults to the paper's MNIST network, and for that target an empty generator list
+// becomes the paper's extractor and generator widths. Booleans (e.g. diversity.scale_gauge)
+// keep proto3's false: the shipped configs set them.
 hnet::v1::TrainingConfig WithDefaults(const hnet::v1::TrainingConfig& config);
 
 // Checks a (defaulted) config for consistency; the error names the offending field.

@@ -1,13 +1,15 @@
 // Training loop of the paper's toy problem (section 4.1).
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "absl/strings/str_format.h"
 #include "core/adam.h"
 #include "core/checkpoint.h"
 #include "core/log.h"
 #include "core/rng.h"
-#include "core/toy.h"
 #include "core/torch_status.h"
+#include "core/toy.h"
 #include "trainer/progress.h"
 #include "trainer/trainer.h"
 #include "trainer/training_state.h"
@@ -44,9 +46,9 @@ absl::StatusOr<TrainResult> TrainToy(const TrainerOptions& options) {
     for (const auto& item : generator->named_parameters()) {
       params.emplace_back(item.key(), item.value());
     }
-    core::Adam adam(params, core::AdamOptions{config.optimizer().beta1(),
-                                              config.optimizer().beta2(),
-                                              config.optimizer().epsilon()});
+    core::Adam adam(params,
+                    core::AdamOptions{config.optimizer().beta1(), config.optimizer().beta2(),
+                                      config.optimizer().epsilon()});
     at::Generator rng = core::MakeGenerator(config.seed());
     int64_t step = 0;
     if (!options.resume_path.empty()) {
@@ -69,9 +71,14 @@ absl::StatusOr<TrainResult> TrainToy(const TrainerOptions& options) {
       at::Tensor loss = core::ToyLoss(mixture, toy, generator->forward(z));
       adam.ZeroGrad();
       loss.backward();
+      const double value = loss.item<double>();
+      if (!std::isfinite(value)) {
+        bar.Break();
+        return absl::InternalError(absl::StrCat("toy loss became ", value, " at step ", step + 1,
+                                                "; lower the learning rate"));
+      }
       adam.Step(LearningRateAt(config, step));
       ++step;
-      const double value = loss.item<double>();
       if (options.on_step) {
         options.on_step(StepStats{step, value, 0, 0, 1.0, LearningRateAt(config, step - 1)});
       }
@@ -80,8 +87,8 @@ absl::StatusOr<TrainResult> TrainToy(const TrainerOptions& options) {
       if (eval.every_steps() > 0 && (step % eval.every_steps() == 0 || step == config.steps())) {
         bar.Break();
         auto [mean_value, peaks] = ToyReport(*generator, mixture);
-        log::Info("step {}: mean mixture value along the path {:.4f}; {} of {} peaks visited",
-                  step, mean_value, peaks, toy.components());
+        log::Info("step {}: mean mixture value along the path {:.4f}; {} of {} peaks visited", step,
+                  mean_value, peaks, toy.components());
       }
       if (eval.checkpoint_every() > 0 && step % eval.checkpoint_every() == 0) {
         if (absl::Status s = save(); !s.ok()) return s;

@@ -36,8 +36,8 @@ std::string TextHistogram(const std::vector<double>& values, int bins) {
 }  // namespace
 
 hnet::v1::ValidationMetrics Validate(core::HyperNetworkImpl& model, const core::Split& split,
-                                     const hnet::v1::DiversityConfig& diversity,
-                                     int64_t networks, uint64_t seed, std::string* histogram) {
+                                     const hnet::v1::DiversityConfig& diversity, int64_t networks,
+                                     uint64_t seed, std::string* histogram) {
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
@@ -67,10 +67,14 @@ hnet::v1::ValidationMetrics Validate(core::HyperNetworkImpl& model, const core::
                       labels.reshape({-1}))
           .item<double>());
   if (networks >= 2) {
-    core::WeightBatch fixed = core::GaugeFix(layout, weights, diversity.scale_gauge(),
-                                             diversity.permutation_gauge());
-    m.set_entropy(core::Diversity(diversity, core::FlattenWeights(fixed), model.z_dim())
-                      .item<double>());
+    // Always the entropy estimate of scale-gauge-fixed weights, whatever the training's
+    // diversity term, so that reports of runs with other terms (or none) stay comparable.
+    hnet::v1::DiversityConfig estimate = diversity;
+    estimate.set_kind(hnet::v1::DiversityConfig::ENTROPY);
+    core::WeightBatch fixed =
+        core::GaugeFix(layout, weights, /*scale=*/true, diversity.permutation_gauge());
+    m.set_entropy(
+        core::Diversity(estimate, core::FlattenWeights(fixed), model.z_dim()).item<double>());
   }
   if (histogram != nullptr) *histogram = TextHistogram(accuracies, 10);
   return m;
@@ -81,8 +85,8 @@ std::string FormatMetrics(const hnet::v1::ValidationMetrics& m) {
       "%d networks: mean %.2f%% (min %.2f, max %.2f, sd %.2f) | ensembles: majority vote "
       "%.2f%%, mean probability %.2f%%, most confident %.2f%% | entropy %.1f",
       m.networks(), 100 * m.mean_accuracy(), 100 * m.min_accuracy(), 100 * m.max_accuracy(),
-      100 * m.std_accuracy(), 100 * m.majority_vote_accuracy(),
-      100 * m.mean_probability_accuracy(), 100 * m.most_confident_accuracy(), m.entropy());
+      100 * m.std_accuracy(), 100 * m.majority_vote_accuracy(), 100 * m.mean_probability_accuracy(),
+      100 * m.most_confident_accuracy(), m.entropy());
 }
 
 }  // namespace hnet::trainer

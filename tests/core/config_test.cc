@@ -21,12 +21,44 @@ TEST(Config, ShippedConfigsParseAndValidate) {
   EXPECT_TRUE(LoadConfig("toy").value().has_toy());
 }
 
+TEST(Config, AnEmptyConfigGetsThePapersHypernetwork) {
+  hnet::v1::TrainingConfig empty;
+  empty.set_name("x");
+  const auto defaulted = WithDefaults(empty);
+  ASSERT_TRUE(ValidateConfig(defaulted).ok()) << ValidateConfig(defaulted);
+  const auto mnist = WithDefaults(LoadConfig("mnist").value());
+  EXPECT_EQ(defaulted.hypernet().DebugString(), mnist.hypernet().DebugString());
+  EXPECT_EQ(defaulted.target().DebugString(), mnist.target().DebugString());
+
+  // Generators given: the extractor is the config's own choice, an empty one included.
+  hnet::v1::TrainingConfig own = mnist;
+  own.mutable_hypernet()->clear_extractor_hidden();
+  EXPECT_EQ(WithDefaults(own).hypernet().extractor_hidden_size(), 0);
+  // Another target: no widths are made up for it.
+  hnet::v1::TrainingConfig other = empty;
+  *other.mutable_target() = mnist.target();
+  other.mutable_target()->mutable_layers()->RemoveLast();
+  EXPECT_EQ(WithDefaults(other).hypernet().generators_size(), 0);
+}
+
 TEST(Config, ParseErrorsNameTheLine) {
   auto bad = ParseConfig("seed: 1\nlambda: \"x\"\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("line 2"), std::string::npos) << bad.status();
   EXPECT_EQ(LoadConfig("/no/such/config.textproto").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(Config, ADirectoryOrAnEndlessFileIsNotAConfig) {
+  // An empty text is a valid (all defaults) config, so these must fail before parsing.
+  auto dir = LoadConfig("/tmp");
+  ASSERT_FALSE(dir.ok());
+  EXPECT_EQ(dir.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(dir.status().message().find("is a directory"), std::string::npos) << dir.status();
+  auto endless = LoadConfig("/dev/zero");
+  ASSERT_FALSE(endless.ok());
+  EXPECT_NE(endless.status().message().find("larger than 1 MiB"), std::string::npos)
+      << endless.status();
 }
 
 TEST(Config, ValidationNamesTheField) {

@@ -151,5 +151,25 @@ TEST_F(TrainerTest, ToyRunWritesAResumableCheckpoint) {
   EXPECT_EQ(resumed->step, 300);
 }
 
+TEST_F(TrainerTest, ToyRunStopsOnANonFiniteLossWithoutWritingACheckpoint) {
+  TrainerOptions options;
+  options.config = core::WithDefaults(core::LoadConfig("toy").value());
+  options.config.set_steps(50);
+  options.config.mutable_optimizer()->set_learning_rate(1e30);
+  options.config.mutable_eval()->set_checkpoint_every(1);
+  options.out_path = (dir_ / "toy.hnet").string();
+  auto result = Train(options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInternal);
+  EXPECT_NE(result.status().message().find("toy loss became"), std::string::npos)
+      << result.status();
+  // Checkpoints written before the loss blew up hold finite parameters only.
+  if (std::filesystem::exists(options.out_path)) {
+    auto ckpt = core::ReadCheckpoint(options.out_path);
+    ASSERT_TRUE(ckpt.ok()) << ckpt.status();
+    EXPECT_LT(ckpt->step(), 50);
+  }
+}
+
 }  // namespace
 }  // namespace hnet::trainer
