@@ -57,9 +57,8 @@ HyperNetworkImpl::HyperNetworkImpl(const TargetLayout& layout,
   }
   const std::vector<int64_t> extractor_hidden(config.extractor_hidden().begin(),
                                               config.extractor_hidden().end());
-  extractor_ = register_module(
-      "extractor", GeneratorMlp(config.z_dim(), extractor_hidden,
-                                total_codes * config.code_size(), config));
+  extractor_ = register_module("extractor", GeneratorMlp(config.z_dim(), extractor_hidden,
+                                                         total_codes * config.code_size(), config));
   generators_ = register_module("generators", torch::nn::ModuleList());
   for (int64_t l = 0; l < layout.num_layers(); ++l) {
     const LayerShape& layer = layout.layers()[l];
@@ -67,8 +66,7 @@ HyperNetworkImpl::HyperNetworkImpl(const TargetLayout& layout,
     const std::vector<int64_t> hidden(config.generators(l).hidden().begin(),
                                       config.generators(l).hidden().end());
     generators_->push_back(GeneratorMlp(config.code_size(), hidden,
-                                        last ? layer.weight_count() : layer.filter_size(),
-                                        config));
+                                        last ? layer.weight_count() : layer.filter_size(), config));
   }
 }
 
@@ -103,6 +101,48 @@ at::Tensor HyperNetworkImpl::SampleZ(int64_t n, at::Generator generator) const {
   }
   at::Tensor z = torch::empty({n, config_.z_dim()}, torch::kFloat32);
   return z.uniform_(-1.0, 1.0, generator);
+}
+
+int64_t HyperNetworkParameterCount(const TargetLayout& layout,
+                                   const hnet::v1::HyperNetConfig& config) {
+  if (config.z_dim() <= 0 || config.code_size() <= 0 ||
+      config.generators_size() != layout.num_layers()) {
+    return -1;
+  }
+  int64_t total = 0;
+  bool overflow = false;
+  auto add = [&](int64_t v) { overflow |= __builtin_add_overflow(total, v, &total); };
+  // A GeneratorMlp: bias-free linears in -> hidden... -> out, batch norm (scale, offset) on
+  // every hidden width.
+  auto mlp = [&](int64_t in, const google::protobuf::RepeatedField<int32_t>& hidden, int64_t out) {
+    int64_t fan_in = in;
+    for (int32_t width : hidden) {
+      if (width <= 0) overflow = true;
+      int64_t product = 0;
+      overflow |= __builtin_mul_overflow(fan_in, static_cast<int64_t>(width), &product);
+      add(product);
+      add(2 * static_cast<int64_t>(width));
+      fan_in = width;
+    }
+    int64_t product = 0;
+    overflow |= __builtin_mul_overflow(fan_in, out, &product);
+    add(product);
+  };
+  int64_t total_codes = 0;
+  for (int64_t l = 0; l < layout.num_layers(); ++l) {
+    total_codes += l + 1 == layout.num_layers() ? 1 : layout.layers()[l].filters;
+  }
+  int64_t extractor_out = 0;
+  overflow |=
+      __builtin_mul_overflow(total_codes, static_cast<int64_t>(config.code_size()), &extractor_out);
+  mlp(config.z_dim(), config.extractor_hidden(), extractor_out);
+  for (int64_t l = 0; l < layout.num_layers(); ++l) {
+    const LayerShape& layer = layout.layers()[l];
+    const bool last = l + 1 == layout.num_layers();
+    mlp(config.code_size(), config.generators(l).hidden(),
+        last ? layer.weight_count() : layer.filter_size());
+  }
+  return overflow ? -1 : total;
 }
 
 int64_t CountParameters(const torch::nn::Module& module) {

@@ -62,6 +62,12 @@ TORCH_MODULE(HyperNetwork);
 // Trainable parameters of a module (linear weights plus batch-norm scales and offsets).
 int64_t CountParameters(const torch::nn::Module& module);
 
+// CountParameters of HyperNetworkImpl(layout, config), computed without allocating anything;
+// -1 when config is not buildable (a non-positive size, the wrong number of generators) or
+// the count would not fit in int64.
+int64_t HyperNetworkParameterCount(const TargetLayout& layout,
+                                   const hnet::v1::HyperNetConfig& config);
+
 }  // namespace hnet::core
 
 #endif  // HNET_CORE_HYPERNETWORK_H_

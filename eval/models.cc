@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/checkpoint.h"
 #include "core/gauge.h"
+#include "core/hypernetwork_loader.h"
 #include "core/torch_status.h"
 
 namespace hnet::eval {
@@ -30,17 +31,9 @@ absl::StatusOr<HypernetModel> LoadHypernet(const std::string& path, c10::Device 
   model.lambda = ckpt->lambda();
   model.layout = *layout;
   model.device = device;
-  absl::Status built = core::TorchCall(absl::StrCat("checkpoint ", path), [&]() -> absl::Status {
-    core::HyperNetwork network(*layout, ckpt->config().hypernet());
-    if (absl::Status s = core::LoadModule(*ckpt, network.get()); !s.ok()) {
-      return absl::Status(s.code(), absl::StrCat("checkpoint ", path, ": ", s.message()));
-    }
-    network->eval();
-    network->to(device);
-    model.network = network;
-    return absl::OkStatus();
-  });
-  if (!built.ok()) return built;
+  auto network = core::LoadHyperNetwork(*ckpt, *layout, device, path);
+  if (!network.ok()) return network.status();
+  model.network = *network;
   return model;
 }
 

@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "core/checkpoint.h"
 #include "core/hypernetwork.h"
+#include "core/hypernetwork_loader.h"
 #include "core/log.h"
 #include "core/rng.h"
 #include "core/target_forward.h"
@@ -124,17 +125,9 @@ absl::StatusOr<ModelPtr> BuildModel(const hnet::v1::Checkpoint& ckpt, uint32_t p
   for (int64_t l = 0; l < layout->num_layers(); ++l) {
     model->layer_names.push_back(absl::StrCat("layer", l, ".", layout->layers()[l].name()));
   }
-  absl::Status built = core::TorchCall(absl::StrCat("checkpoint ", path), [&]() -> absl::Status {
-    core::HyperNetwork network(*layout, ckpt.config().hypernet());
-    if (absl::Status s = core::LoadModule(ckpt, network.get()); !s.ok()) {
-      return absl::Status(s.code(), absl::StrCat("checkpoint ", path, ": ", s.message()));
-    }
-    network->eval();
-    network->to(options.device);
-    model->network = network.ptr();
-    return absl::OkStatus();
-  });
-  if (!built.ok()) return built;
+  auto network = core::LoadHyperNetwork(ckpt, *layout, options.device, path);
+  if (!network.ok()) return network.status();
+  model->network = network->ptr();
   model->info = MakeInfo(*model, ckpt);
   if (options.warm_up) {
     if (absl::Status s = WarmUp(*model); !s.ok()) return s;
