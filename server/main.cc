@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
                "Serve hnet.v1.ModelAdmin (LoadModel, UnloadModel, ReloadModels); it can read any "
                "file the server can: only behind --auth_token_file, --tls_client_ca or a "
                "loopback --address")
+      ->multi_option_policy(CLI::MultiOptionPolicy::Throw)
       ->capture_default_str();
   app.add_option("--address", options.address, "Address to listen on")->capture_default_str();
   app.add_option("--port", options.port, "Port; 0 picks a free one")->capture_default_str();

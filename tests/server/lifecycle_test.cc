@@ -123,6 +123,11 @@ TEST_F(LifecycleTest, BinaryServesModelAdminOnlyWhenItsFlagIsGiven) {
         << status.error_message();
     EXPECT_EQ(server.Stop(), 0);
   }
+  // Flags appended to a container's ENTRYPOINT cannot turn it back on (deploy/README.md).
+  testing::ServerProcess repeated;
+  EXPECT_FALSE(repeated.Start(dir_.string(), {"--admin_service=false", "--admin_service=true"}))
+      << repeated.output();
+  EXPECT_NE(repeated.Stop(), 0);
 }
 
 TEST_F(LifecycleTest, BinaryPrintsItsPortServesAndExitsCleanlyOnSigterm) {
