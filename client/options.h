@@ -32,7 +32,10 @@ inline constexpr int kMaxAsyncThreads = 256;
 
 struct ClientOptions {
   // One gRPC target ("host:port", or any gRPC URI such as "unix:/path", "dns:///h:p"), or
-  // several "host:port" addresses over which calls are balanced round-robin.
+  // several addresses over which calls are balanced round-robin. Several addresses must each
+  // be "host:port" or "[v6]:port" (no URIs: Client::Connect answers INVALID_ARGUMENT naming
+  // addresses[i]); host names are resolved once, by Connect, and every entry must have an
+  // address of one family, all IPv4 or all IPv6 (the two cannot be mixed in one list).
   std::vector<std::string> addresses;
   // Budget of one call, retries included.
   absl::Duration deadline = absl::Seconds(30);

@@ -36,6 +36,19 @@ TEST(ChannelTargetTest, ErrorsNameTheAddress) {
   EXPECT_NE(s.message().find("addresses[1]"), std::string::npos) << s;
 }
 
+TEST(ChannelTargetTest, UrisAndMalformedHostsInAListAreInvalidArgumentNamingTheEntry) {
+  for (const std::string& entry : {"dns:///localhost:1", "ipv4:127.0.0.1:5", "dns:localhost:5",
+                                   "unix:///tmp/hnet.sock:5", "::1:5", " 127.0.0.1:2"}) {
+    const absl::Status s = ChannelTarget({"127.0.0.1:1", entry}).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << entry << ": " << s;
+    EXPECT_EQ(s.message().rfind("ClientOptions.addresses[1]: '" + entry + "'", 0), 0u) << s;
+  }
+  // IPv4 and IPv6 cannot share one list.
+  const absl::Status mixed = ChannelTarget({"127.0.0.1:1", "[::1]:2"}).status();
+  EXPECT_EQ(mixed.code(), absl::StatusCode::kInvalidArgument) << mixed;
+  EXPECT_NE(mixed.message().find("address family"), std::string::npos) << mixed;
+}
+
 TEST(RetryTest, BackoffGrowsAndIsCapped) {
   ClientOptions options;
   options.initial_backoff = absl::Milliseconds(100);
