@@ -60,13 +60,13 @@ absl::Status RunPath(const client::Client& client, const std::string& model, con
     if (!images.ok()) return images.status();
     absl::StatusOr<client::Tensor> labels = LoadLabels(args.labels);
     if (!labels.ok()) return labels.status();
+    // The whole files are compared, before --limit (as `classify` does).
+    if (labels->shape[0] != images->shape[0]) {
+      return absl::InvalidArgumentError(absl::StrCat("--labels: ", labels->shape[0], " labels for ",
+                                                     images->shape[0], " images"));
+    }
     options.inputs = Head(*images, args.limit);
     options.labels = Head(*labels, args.limit);
-    if (options.labels.shape[0] != options.inputs.shape[0]) {
-      return absl::InvalidArgumentError(absl::StrCat("--labels: ", options.labels.shape[0],
-                                                     " labels for ", options.inputs.shape[0],
-                                                     " images"));
-    }
   }
   absl::StatusOr<client::PathResult> result = client.InterpolatePath(model, options);
   if (absl::IsResourceExhausted(result.status()) && !args.images.empty()) {

@@ -225,6 +225,34 @@ TEST_F(CliTest, PathNamesTheFlagOfEachBadArgument) {
   EXPECT_EQ(server_.service().calls.load(), 0);
 }
 
+TEST_F(CliTest, LabelsOfAnotherSetAreRefusedEvenWhenLimitCutsBothToTheSameCount) {
+  // --labels train-labels --images t10k-images --limit 2: both have >= 2 entries, yet they
+  // do not belong together.
+  const std::string images = WriteIdx("images", 0x08, {4, 2, 2}, std::string(16, '\x10'));
+  const std::string labels = WriteIdx("labels", 0x08, {6}, std::string(6, '\x01'));
+  ClassifyArgs classify;
+  classify.images = {images};
+  classify.labels = labels;
+  classify.limit = 2;
+  std::ostringstream out;
+  absl::Status s = RunClassify(*client_, "mnist", classify, out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(s.message(), "--labels: 6 labels for 4 images");
+  PathArgs path;
+  path.images = images;
+  path.labels = labels;
+  path.limit = 2;
+  s = RunPath(*client_, "mnist", path, out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(s.message(), "--labels: 6 labels for 4 images");
+  EXPECT_EQ(server_.service().calls.load(), 0);
+  // Matching files cut by --limit are fine.
+  classify.labels = WriteIdx("labels4", 0x08, {4}, std::string("\x00\x09\x02\x07", 4));
+  s = RunClassify(*client_, "mnist", classify, out);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_NE(out.str().find("accuracy 0.5000 (1/2)"), std::string::npos) << out.str();
+}
+
 TEST_F(CliTest, ImagesMustBeOneIdxImageFileOrPngs) {
   const std::string labels = WriteIdx("labels", 0x08, {2}, "ab");
   absl::StatusOr<client::Tensor> read = LoadImages({labels});
