@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/cli/commands.h"
+#include "client/cli/flags.h"
 #include "client/cli/inputs.h"
 
 namespace hnet::cli {
@@ -34,6 +35,7 @@ client::Tensor Rows(const client::Tensor& tensor, int64_t begin, int64_t end) {
 }  // namespace
 
 absl::Status CheckClassifyArgs(const ClassifyArgs& args) {
+  if (absl::Status s = CheckModelVersion(args.model_version); !s.ok()) return s;
   if (absl::Status s = ParseRule(args.rule).status(); !s.ok()) return s;
   if (args.images.empty()) return absl::InvalidArgumentError("--images: no file given");
   if (args.batch < 1) return absl::InvalidArgumentError("--batch: must be >= 1");

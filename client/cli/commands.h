@@ -62,7 +62,8 @@ absl::Status RunInfo(const client::Client& client, const std::string& model, int
                      std::ostream& out);
 
 // Checks of the arguments alone (no files read, no server asked), INVALID_ARGUMENT naming the
-// flag; main() runs them before connecting, and each Run* runs its own first.
+// flag (--model_version included); main() runs them before connecting, and each Run* runs its
+// own first.
 absl::Status CheckSampleArgs(const SampleArgs& args);
 absl::Status CheckClassifyArgs(const ClassifyArgs& args);
 absl::Status CheckPathArgs(const PathArgs& args);

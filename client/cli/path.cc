@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/cli/commands.h"
+#include "client/cli/flags.h"
 #include "client/cli/inputs.h"
 #include "client/cli/outputs.h"
 #include "client/file_io.h"
@@ -22,6 +23,7 @@ absl::StatusOr<client::PathMode> ParseMode(const std::string& mode) {
 }  // namespace
 
 absl::Status CheckPathArgs(const PathArgs& args) {
+  if (absl::Status s = CheckModelVersion(args.model_version); !s.ok()) return s;
   if (absl::Status s = ParseMode(args.mode).status(); !s.ok()) return s;
   if (args.points < 2) {
     return absl::InvalidArgumentError(absl::StrCat("--points: must be >= 2, got ", args.points));

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "client/cli/commands.h"
+#include "client/cli/flags.h"
 #include "client/cli/inputs.h"
 #include "client/cli/outputs.h"
 #include "client/npy.h"
@@ -98,6 +99,7 @@ absl::StatusOr<client::SampleResult> StreamAndStack(const client::Client& client
 }  // namespace
 
 absl::Status CheckSampleArgs(const SampleArgs& args) {
+  if (absl::Status s = CheckModelVersion(args.model_version); !s.ok()) return s;
   if (args.out_dir.empty() && args.npz.empty() && args.pt.empty()) {
     return absl::InvalidArgumentError("give --out_dir, --npz or --pt: where to write the weights");
   }
