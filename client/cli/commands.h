@@ -76,7 +76,9 @@ absl::Status CheckPathOutputs(const PathArgs& args);
 
 // `sample`: generates networks and writes the requested files. Streams them
 // (StreamWeights) past 90 % of the client's message limit or when the server refuses that
-// many in one SampleWeights call (RESOURCE_EXHAUSTED).
+// many in one SampleWeights call (RESOURCE_EXHAUSTED); streamed networks wait on disk until
+// the files are written (spool.h), so memory stays bounded whatever n, and the files hold the
+// same bytes either way. A call out of time is DEADLINE_EXCEEDED naming --deadline.
 absl::Status RunSample(const client::Client& client, const std::string& model,
                        const SampleArgs& args, std::ostream& out);
 
