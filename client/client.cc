@@ -22,9 +22,13 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-// Async tasks call back into this client: let them finish (each by the deadline that started
-// when it was scheduled) while it is whole.
-Client::~Client() { impl_->pool().Join(); }
+// Calls in flight are cancelled (they end CANCELLED "client destroyed"); the async tasks still
+// queued then run at once, each ending the same way without calling the server. Join() waits
+// for the workers while the client is whole: they call back into it.
+Client::~Client() {
+  impl_->calls().Shutdown();
+  impl_->pool().Join();
+}
 
 const ClientOptions& Client::options() const { return impl_->options(); }
 

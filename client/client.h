@@ -14,10 +14,17 @@
 // retried with exponential backoff up to ClientOptions::max_attempts.
 //
 // Thread safety: a Client may be shared by any number of threads; all methods are const in
-// effect and may run concurrently. *Async methods run on the client's own worker threads;
-// destroying the Client waits for async calls already scheduled (each bounded by the
-// deadline, which starts when the call is made), so do not destroy it from one of its
-// callbacks.
+// effect and may run concurrently. The *Async methods run the call on one of the client's
+// own worker threads (ClientOptions::async_threads) and return a std::future that becomes
+// ready on that worker thread when the call ends. StreamWeights calls its `on_network` on the
+// caller's thread; `on_network` must not destroy the Client.
+//
+// Lifetime: destroy the Client only when no synchronous call of another thread is running
+// on it. Destruction does not wait out deadlines (which may be absl::InfiniteDuration()): it
+// cancels the async calls in flight, and their futures become ready with CANCELLED "client
+// destroyed" (or with the call's own result if it ended first); async calls still queued
+// never reach the server and end the same way. It returns once every future is ready. A
+// future outlives its Client: its result stays readable.
 #ifndef HNET_CLIENT_CLIENT_H_
 #define HNET_CLIENT_CLIENT_H_
 

@@ -17,7 +17,8 @@ absl::Status Client::StreamWeights(
   const absl::Time deadline = absl::Now() + impl_->options().deadline;
   absl::Status failure;  // set when a network is malformed or on_network fails
   grpc::Status status = internal::CallWithRetry(
-      impl_->options(), deadline, [&](grpc::ClientContext* context, bool* retryable) {
+      impl_->options(), deadline,
+      [&](grpc::ClientContext* context, bool* retryable) {
         std::unique_ptr<grpc::ClientReader<hnet::v1::GeneratedNetwork>> reader =
             impl_->stub().StreamWeights(context, request);
         hnet::v1::GeneratedNetwork message;
@@ -32,7 +33,8 @@ absl::Status Client::StreamWeights(
           }
         }
         return reader->Finish();
-      });
+      },
+      &impl_->calls());
   if (!failure.ok()) return failure;
   return internal::FromGrpcStatus(status);
 }
@@ -54,6 +56,7 @@ std::future<absl::StatusOr<SampleResult>> Client::SampleWeightsAsync(
   auto task = std::make_shared<std::packaged_task<absl::StatusOr<SampleResult>()>>(
       [this, deadline, model = std::move(model),
        options = std::move(options)]() -> absl::StatusOr<SampleResult> {
+        if (impl_->calls().shut_down()) return internal::ClientDestroyedError();
         return impl_->Sample(model, options, deadline);
       });
   std::future<absl::StatusOr<SampleResult>> result = task->get_future();
@@ -67,6 +70,7 @@ std::future<absl::StatusOr<ClassifyResult>> Client::ClassifyAsync(
   auto task = std::make_shared<std::packaged_task<absl::StatusOr<ClassifyResult>()>>(
       [this, deadline, model = std::move(model), inputs = std::move(inputs),
        options = std::move(options)]() -> absl::StatusOr<ClassifyResult> {
+        if (impl_->calls().shut_down()) return internal::ClientDestroyedError();
         return impl_->Classify(model, inputs, options, deadline);
       });
   std::future<absl::StatusOr<ClassifyResult>> result = task->get_future();

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/file_io.h"
+#include "client/internal/tensor_source.h"
 #include "client/zip_writer.h"
 
 namespace hnet::client {
@@ -52,13 +53,11 @@ absl::string_view ValueOf(absl::string_view header, absl::string_view key) {
   return absl::StripTrailingAsciiWhitespace(rest.substr(0, rest.find_first_of(",}")));
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> EncodeNpyHeader(const Tensor& tensor) {
-  if (absl::Status s = ValidateTensor(tensor, "tensor"); !s.ok()) return s;
-  std::string shape = absl::StrJoin(tensor.shape, ", ");
-  if (tensor.shape.size() == 1) shape += ",";
-  std::string header = absl::StrCat("{'descr': '", Descr(tensor.dtype),
+// The header of a .npy file of a `dtype` tensor of `shape` (both valid).
+absl::StatusOr<std::string> NpyHeader(DType dtype, const std::vector<int64_t>& dims) {
+  std::string shape = absl::StrJoin(dims, ", ");
+  if (dims.size() == 1) shape += ",";
+  std::string header = absl::StrCat("{'descr': '", Descr(dtype),
                                     "', 'fortran_order': False, 'shape': (", shape, "), }");
   const size_t unpadded = kMagic.size() + 4 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
@@ -71,6 +70,28 @@ absl::StatusOr<std::string> EncodeNpyHeader(const Tensor& tensor) {
   out.push_back(static_cast<char>(header.size() >> 8));
   out += header;
   return out;
+}
+
+}  // namespace
+
+TensorSource SourceOf(const Tensor& tensor) {
+  TensorSource source;
+  source.dtype = tensor.dtype;
+  source.shape = tensor.shape;
+  source.produce = [&tensor](ByteSink sink) { return sink(tensor.bytes); };
+  return source;
+}
+
+NamedTensorSources SourcesOf(const NamedTensors& tensors) {
+  NamedTensorSources sources;
+  sources.reserve(tensors.size());
+  for (const auto& [name, tensor] : tensors) sources.emplace_back(name, SourceOf(tensor));
+  return sources;
+}
+
+absl::StatusOr<std::string> EncodeNpyHeader(const Tensor& tensor) {
+  if (absl::Status s = ValidateTensor(tensor, "tensor"); !s.ok()) return s;
+  return NpyHeader(tensor.dtype, tensor.shape);
 }
 
 absl::StatusOr<std::string> EncodeNpy(const Tensor& tensor) {
@@ -140,7 +161,72 @@ absl::Status AddNpzEntries(const NamedTensors& tensors, ZipWriter* zip) {
   return absl::OkStatus();
 }
 
+// A source checked for writing: its header, byte count and name in errors.
+struct CheckedSource {
+  std::string header;
+  uint64_t size = 0;
+  std::string field;
+};
+
+// `source` checked (errors name `field`), with its .npy header and byte count.
+absl::StatusOr<CheckedSource> Check(std::string field, const TensorSource& source) {
+  CheckedSource checked;
+  checked.field = std::move(field);
+  absl::StatusOr<uint64_t> size = internal::SourceBytes(source, checked.field);
+  if (!size.ok()) return size.status();
+  checked.size = *size;
+  absl::StatusOr<std::string> header = NpyHeader(source.dtype, source.shape);
+  if (!header.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(checked.field, ": ", header.status().message()));
+  }
+  checked.header = *std::move(header);
+  return checked;
+}
+
+// AddNpzEntries of sources: each entry's CRC combines the header's and the source's.
+absl::Status AddNpzSourceEntries(const NamedTensorSources& tensors, ZipWriter* zip) {
+  std::vector<CheckedSource> checked;
+  for (const auto& [name, source] : tensors) {  // all checked before anything is written
+    absl::StatusOr<CheckedSource> c = Check(absl::StrCat("tensors[", name, "]"), source);
+    if (!c.ok()) return c.status();
+    checked.push_back(*std::move(c));
+  }
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const TensorSource& source = tensors[i].second;
+    const CheckedSource& c = checked[i];
+    absl::StatusOr<uint32_t> data_crc = internal::SourceCrc(source, c.size, c.field);
+    if (!data_crc.ok()) return data_crc.status();
+    const uint32_t crc = Crc32Combine(Crc32(c.header), *data_crc, c.size);
+    absl::Status s = zip->AddProduced(
+        absl::StrCat(tensors[i].first, ".npy"), c.header.size() + c.size, crc,
+        [&](absl::FunctionRef<absl::Status(absl::string_view)> sink) {
+          if (absl::Status s = sink(c.header); !s.ok()) return s;
+          return internal::Produce(source, c.size, c.field, sink);
+        },
+        64);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::Status WriteNpy(const std::string& path, const TensorSource& tensor) {
+  absl::StatusOr<CheckedSource> checked = Check("tensor", tensor);
+  if (!checked.ok()) return checked.status();
+  return WriteFileFrom(path, [&](ByteSink sink) {
+    if (absl::Status s = sink(checked->header); !s.ok()) return s;
+    return internal::Produce(tensor, checked->size, checked->field, sink);
+  });
+}
+
+absl::Status WriteNpz(const std::string& path, const NamedTensorSources& tensors) {
+  return WriteFileFrom(path, [&](ByteSink sink) {
+    ZipWriter zip([sink](absl::string_view bytes) { return sink(bytes); });
+    if (absl::Status s = AddNpzSourceEntries(tensors, &zip); !s.ok()) return s;
+    return zip.Close();
+  });
+}
 
 absl::StatusOr<std::string> EncodeNpz(const NamedTensors& tensors) {
   ZipWriter zip;

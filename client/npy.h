@@ -2,6 +2,9 @@
 #ifndef HNET_CLIENT_NPY_H_
 #define HNET_CLIENT_NPY_H_
 
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -9,11 +12,32 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "client/file_io.h"
 #include "client/tensor.h"
 
 namespace hnet::client {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+// A tensor whose bytes need not be in memory (e.g. read back from a file in pieces): its
+// dtype and shape, and a function that passes its ByteCount(shape, dtype) bytes, in order, to
+// a sink; it may be called more than once and must give the same bytes each time.
+struct TensorSource {
+  DType dtype = DType::kUnspecified;
+  std::vector<int64_t> shape;
+  // Crc32 of the bytes when known (zip entries need it before the data); when not, the
+  // .npz and .pt writers call `produce` twice, the first time for the CRC.
+  std::optional<uint32_t> crc32;
+  std::function<absl::Status(ByteSink sink)> produce;
+};
+
+using NamedTensorSources = std::vector<std::pair<std::string, TensorSource>>;
+
+// The source of the in-memory `tensor`, which must outlive it (crc32 left unknown).
+TensorSource SourceOf(const Tensor& tensor);
+
+// The sources of `tensors`, which must outlive them.
+NamedTensorSources SourcesOf(const NamedTensors& tensors);
 
 // The bytes of a .npy file holding `tensor` (C order, little-endian, header padded to 64
 // bytes). INVALID_ARGUMENT when the tensor is malformed.
@@ -36,6 +60,13 @@ absl::StatusOr<std::string> EncodeNpz(const NamedTensors& tensors);
 absl::Status WriteNpy(const std::string& path, const Tensor& tensor);
 absl::Status WriteNpz(const std::string& path, const NamedTensors& tensors);
 absl::StatusOr<Tensor> ReadNpy(const std::string& path);
+
+// WriteNpy / WriteNpz of tensors given by their sources: the same bytes as for the tensors
+// themselves, with at most one piece of a source in memory at a time. INVALID_ARGUMENT naming
+// tensors[name] for an unknown dtype or a negative or overflowing shape; INTERNAL when a
+// source passes other than the bytes its shape needs; the source's own errors as they are.
+absl::Status WriteNpy(const std::string& path, const TensorSource& tensor);
+absl::Status WriteNpz(const std::string& path, const NamedTensorSources& tensors);
 
 }  // namespace hnet::client
 

@@ -27,6 +27,29 @@ absl::Status ValidateImages(const Tensor& inputs, absl::string_view field) {
   return absl::OkStatus();
 }
 
+// The labelled inputs of a path: images, and as many int32/int64 labels.
+absl::Status ValidatePathInputs(const PathOptions& options) {
+  if (absl::Status s = ValidateImages(options.inputs, "PathOptions.inputs"); !s.ok()) return s;
+  const Tensor& labels = options.labels;
+  if (absl::Status s = ValidateTensor(labels, "PathOptions.labels"); !s.ok()) return s;
+  if (labels.dtype != DType::kInt32 && labels.dtype != DType::kInt64) {
+    return Invalid("PathOptions.labels",
+                   absl::StrCat("dtype must be int32 or int64, not ", DTypeName(labels.dtype)));
+  }
+  if (labels.shape.size() != 1 || labels.shape[0] != options.inputs.shape[0]) {
+    return Invalid("PathOptions.labels",
+                   absl::StrCat("shape must be [", options.inputs.shape[0], "], not [",
+                                absl::StrJoin(labels.shape, ", "), "]"));
+  }
+  return absl::OkStatus();
+}
+
+// The server has no default noise: one of seed or z must be set.
+absl::Status RequireNoise(const Noise& noise, absl::string_view field) {
+  if (noise.seed.has_value() || noise.z.has_value()) return absl::OkStatus();
+  return Invalid(field, "set seed or z");
+}
+
 }  // namespace
 
 Noise Noise::FromSeed(uint64_t seed) {
@@ -131,7 +154,7 @@ absl::Status ValidateSampleOptions(const SampleOptions& options) {
   if (options.version < 0) {
     return Invalid("SampleOptions.version", absl::StrCat("must be >= 0, got ", options.version));
   }
-  return absl::OkStatus();
+  return RequireNoise(options.noise, "SampleOptions.noise");
 }
 
 absl::Status ValidateClassifyOptions(const Tensor& inputs, const ClassifyOptions& options) {
@@ -150,7 +173,7 @@ absl::Status ValidateClassifyOptions(const Tensor& inputs, const ClassifyOptions
   if (options.version < 0) {
     return Invalid("ClassifyOptions.version", absl::StrCat("must be >= 0, got ", options.version));
   }
-  return absl::OkStatus();
+  return RequireNoise(options.noise, "ClassifyOptions.noise");
 }
 
 absl::Status ValidatePathOptions(const PathOptions& options) {
@@ -172,20 +195,11 @@ absl::Status ValidatePathOptions(const PathOptions& options) {
     return Invalid(has_inputs ? "PathOptions.labels" : "PathOptions.inputs",
                    "inputs and labels must be set together");
   }
-  if (!has_inputs) return absl::OkStatus();
-  if (absl::Status s = ValidateImages(options.inputs, "PathOptions.inputs"); !s.ok()) return s;
-  const Tensor& labels = options.labels;
-  if (absl::Status s = ValidateTensor(labels, "PathOptions.labels"); !s.ok()) return s;
-  if (labels.dtype != DType::kInt32 && labels.dtype != DType::kInt64) {
-    return Invalid("PathOptions.labels",
-                   absl::StrCat("dtype must be int32 or int64, not ", DTypeName(labels.dtype)));
+  if (has_inputs) {
+    if (absl::Status s = ValidatePathInputs(options); !s.ok()) return s;
   }
-  if (labels.shape.size() != 1 || labels.shape[0] != options.inputs.shape[0]) {
-    return Invalid("PathOptions.labels",
-                   absl::StrCat("shape must be [", options.inputs.shape[0], "], not [",
-                                absl::StrJoin(labels.shape, ", "), "]"));
-  }
-  return absl::OkStatus();
+  if (absl::Status s = RequireNoise(options.start, "PathOptions.start"); !s.ok()) return s;
+  return RequireNoise(options.end, "PathOptions.end");
 }
 
 }  // namespace hnet::client

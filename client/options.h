@@ -32,7 +32,10 @@ inline constexpr int kMaxAsyncThreads = 256;
 
 struct ClientOptions {
   // One gRPC target ("host:port", or any gRPC URI such as "unix:/path", "dns:///h:p"), or
-  // several "host:port" addresses over which calls are balanced round-robin.
+  // several addresses over which calls are balanced round-robin. Several addresses must each
+  // be "host:port" or "[v6]:port" (no URIs: Client::Connect answers INVALID_ARGUMENT naming
+  // addresses[i]); host names are resolved once, by Connect, and every entry must have an
+  // address of one family, all IPv4 or all IPv6 (the two cannot be mixed in one list).
   std::vector<std::string> addresses;
   // Budget of one call, retries included.
   absl::Duration deadline = absl::Seconds(30);
@@ -54,7 +57,9 @@ struct ClientOptions {
 };
 
 // Where noise vectors come from: a seed (the server draws them deterministically) or explicit
-// vectors z (float32). Neither set: the server's default.
+// vectors z (float32). Every call needs exactly one of them: with neither set, the Validate*
+// functions below (and so every call, before anything is sent) answer INVALID_ARGUMENT naming
+// the field, e.g. "SampleOptions.noise: set seed or z". The server has no default noise.
 struct Noise {
   std::optional<uint64_t> seed;
   std::optional<Tensor> z;
@@ -67,7 +72,7 @@ struct Noise {
 
 struct SampleOptions {
   int32_t n = 1;                   // networks; ignored when noise.z is set
-  Noise noise;                     // z: [n, z_dim] float32
+  Noise noise;                     // required: a seed, or z [n, z_dim] float32
   bool gauge_fixed = false;        // scale and logits-bias gauge
   bool permutation_gauge = false;  // also sort filters; requires gauge_fixed
   bool return_z = false;
@@ -78,7 +83,7 @@ enum class EnsembleRule { kMeanProbability = 2, kMajorityVote = 1, kMostConfiden
 
 struct ClassifyOptions {
   int32_t ensemble_size = 10;  // K; ignored when noise.z is set
-  Noise noise;                 // z: [K, z_dim] float32
+  Noise noise;                 // required: a seed, or z [K, z_dim] float32
   EnsembleRule rule = EnsembleRule::kMeanProbability;
   bool return_members = false;
   int64_t version = 0;  // model version; 0: the latest the server has loaded
@@ -87,8 +92,8 @@ struct ClassifyOptions {
 enum class PathMode { kBoth = 3, kDirect = 1, kInterpolated = 2 };
 
 struct PathOptions {
-  Noise start;          // a seed or one z ([z_dim] or [1, z_dim])
-  Noise end;
+  Noise start;          // a seed or one z ([z_dim] or [1, z_dim]); required
+  Noise end;            // required, as start
   int32_t points = 11;  // endpoints included, >= 2
   PathMode mode = PathMode::kBoth;
   Tensor inputs;        // optional labelled inputs; unset: the server's evaluation split
@@ -101,17 +106,20 @@ struct PathOptions {
 absl::Status ValidateClientOptions(const ClientOptions& options);
 
 // OK when `noise` is empty, a seed, or a well-formed float32 z of rank `z_rank` (or, when
-// z_rank is 1, [1, z_dim]). `field` prefixes errors.
+// z_rank is 1, [1, z_dim]). `field` prefixes errors. The call-option checks below also
+// require one of seed or z to be set.
 absl::Status ValidateNoise(const Noise& noise, absl::string_view field, int z_rank);
 
-// OK when a SampleWeights/StreamWeights call with `options` is well-formed.
+// OK when a SampleWeights/StreamWeights call with `options` is well-formed, noise.seed or
+// noise.z set included.
 absl::Status ValidateSampleOptions(const SampleOptions& options);
 
 // OK when `inputs` are uint8/float32 images [N, H, W] or [N, C, H, W] and `options` are
-// well-formed.
+// well-formed, noise.seed or noise.z set included.
 absl::Status ValidateClassifyOptions(const Tensor& inputs, const ClassifyOptions& options);
 
-// OK when an InterpolatePath call with `options` is well-formed.
+// OK when an InterpolatePath call with `options` is well-formed, a seed or z set for each of
+// start and end included.
 absl::Status ValidatePathOptions(const PathOptions& options);
 
 }  // namespace hnet::client

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/file_io.h"
+#include "client/internal/tensor_source.h"
 #include "client/zip_writer.h"
 
 namespace hnet::client {
@@ -90,21 +91,25 @@ std::vector<int64_t> Strides(const std::vector<int64_t>& shape) {
   return strides;
 }
 
-// torch._utils._rebuild_tensor_v2(storage, 0, shape, strides, False, OrderedDict()).
-void PickleTensor(const Tensor& tensor, const std::string& key, Pickler* p) {
+// torch._utils._rebuild_tensor_v2(storage, 0, shape, strides, False, OrderedDict()) for a
+// `dtype` tensor of `shape`.
+void PickleTensor(DType dtype, const std::vector<int64_t>& shape, const std::string& key,
+                  Pickler* p) {
+  Tensor shape_only;
+  shape_only.shape = shape;
   p->Global("torch._utils", "_rebuild_tensor_v2");
   p->Mark();
   p->Mark();  // persistent id: ('storage', torch.<Type>Storage, key, 'cpu', numel)
   p->String("storage");
-  p->Global("torch", StorageType(tensor.dtype));
+  p->Global("torch", StorageType(dtype));
   p->String(key);
   p->String("cpu");
-  p->Int(NumElements(tensor));
+  p->Int(NumElements(shape_only));
   p->Tuple();
   p->PersistentId();
   p->Int(0);
-  p->IntTuple(tensor.shape);
-  p->IntTuple(Strides(tensor.shape));
+  p->IntTuple(shape);
+  p->IntTuple(Strides(shape));
   p->False();
   p->Global("collections", "OrderedDict");
   p->EmptyTuple();
@@ -132,7 +137,7 @@ absl::Status AddTorchSaveEntries(const NamedTensors& tensors, ZipWriter* zip) {
     }
     if (absl::Status s = ValidateTensor(tensor, field); !s.ok()) return s;
     pickler.String(name);
-    PickleTensor(tensor, std::to_string(i), &pickler);
+    PickleTensor(tensor.dtype, tensor.shape, std::to_string(i), &pickler);
   }
   if (!tensors.empty()) pickler.SetItems();
   pickler.End();
@@ -143,6 +148,48 @@ absl::Status AddTorchSaveEntries(const NamedTensors& tensors, ZipWriter* zip) {
   for (size_t i = 0; i < tensors.size(); ++i) {
     absl::Status s =
         zip->Add(absl::StrCat("archive/data/", i), tensors[i].second.bytes, kAlignment);
+    if (!s.ok()) return s;
+  }
+  return zip->Add("archive/version", "3\n", kAlignment);
+}
+
+// AddTorchSaveEntries of sources: each storage entry is produced in pieces.
+absl::Status AddTorchSaveSourceEntries(const NamedTensorSources& tensors, ZipWriter* zip) {
+  Pickler pickler;
+  pickler.Begin();
+  pickler.EmptyDict();
+  std::set<std::string> names;
+  std::vector<uint64_t> sizes;
+  if (!tensors.empty()) pickler.Mark();
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const auto& [name, source] = tensors[i];
+    const std::string field = absl::StrCat("tensors[", name, "]");
+    if (!names.insert(name).second) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": duplicate name"));
+    }
+    absl::StatusOr<uint64_t> size = internal::SourceBytes(source, field);
+    if (!size.ok()) return size.status();
+    sizes.push_back(*size);
+    pickler.String(name);
+    PickleTensor(source.dtype, source.shape, std::to_string(i), &pickler);
+  }
+  if (!tensors.empty()) pickler.SetItems();
+  pickler.End();
+
+  if (absl::Status s = zip->Add("archive/data.pkl", pickler.Take(), kAlignment); !s.ok()) {
+    return s;
+  }
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const TensorSource& source = tensors[i].second;
+    const std::string field = absl::StrCat("tensors[", tensors[i].first, "]");
+    absl::StatusOr<uint32_t> crc = internal::SourceCrc(source, sizes[i], field);
+    if (!crc.ok()) return crc.status();
+    absl::Status s = zip->AddProduced(
+        absl::StrCat("archive/data/", i), sizes[i], *crc,
+        [&](absl::FunctionRef<absl::Status(absl::string_view)> sink) {
+          return internal::Produce(source, sizes[i], field, sink);
+        },
+        kAlignment);
     if (!s.ok()) return s;
   }
   return zip->Add("archive/version", "3\n", kAlignment);
@@ -160,6 +207,14 @@ absl::Status WriteTorchSave(const std::string& path, const NamedTensors& tensors
   return WriteFileFrom(path, [&](ByteSink sink) {
     ZipWriter zip([sink](absl::string_view bytes) { return sink(bytes); });
     if (absl::Status s = AddTorchSaveEntries(tensors, &zip); !s.ok()) return s;
+    return zip.Close();
+  });
+}
+
+absl::Status WriteTorchSave(const std::string& path, const NamedTensorSources& tensors) {
+  return WriteFileFrom(path, [&](ByteSink sink) {
+    ZipWriter zip([sink](absl::string_view bytes) { return sink(bytes); });
+    if (absl::Status s = AddTorchSaveSourceEntries(tensors, &zip); !s.ok()) return s;
     return zip.Close();
   });
 }

@@ -22,6 +22,11 @@ absl::StatusOr<std::string> EncodeTorchSave(const NamedTensors& tensors);
 // the file; ZIP64 past 4 GiB).
 absl::Status WriteTorchSave(const std::string& path, const NamedTensors& tensors);
 
+// WriteTorchSave of tensors given by their sources (see npy.h): the same bytes, with at most
+// one piece of a source in memory at a time. Errors as WriteTorchSave's, and INTERNAL when a
+// source passes other than the bytes its shape needs, the source's own errors as they are.
+absl::Status WriteTorchSave(const std::string& path, const NamedTensorSources& tensors);
+
 }  // namespace hnet::client
 
 #endif  // HNET_CLIENT_PT_WRITER_H_

@@ -51,6 +51,47 @@ uint32_t Crc32Extend(uint32_t crc, absl::string_view data) {
 
 uint32_t Crc32(absl::string_view data) { return Crc32Extend(0, data); }
 
+namespace {
+
+// Multiplies the 32x32 GF(2) matrix `mat` by the vector `vec`.
+uint32_t Gf2Times(const uint32_t* mat, uint32_t vec) {
+  uint32_t sum = 0;
+  for (; vec != 0; vec >>= 1, ++mat) {
+    if (vec & 1) sum ^= *mat;
+  }
+  return sum;
+}
+
+// square = mat * mat.
+void Gf2Square(uint32_t* square, const uint32_t* mat) {
+  for (int n = 0; n < 32; ++n) square[n] = Gf2Times(mat, mat[n]);
+}
+
+}  // namespace
+
+uint32_t Crc32Combine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b) {
+  if (length_b == 0) return crc_a;
+  // Appending length_b zero bytes to a's CRC register, by repeated squaring of the operator
+  // "append one zero bit" (zlib's crc32_combine).
+  uint32_t even[32];
+  uint32_t odd[32];
+  odd[0] = 0xEDB88320u;
+  uint32_t row = 1;
+  for (int n = 1; n < 32; ++n, row <<= 1) odd[n] = row;
+  Gf2Square(even, odd);  // two zero bits
+  Gf2Square(odd, even);  // four zero bits
+  do {
+    Gf2Square(even, odd);
+    if (length_b & 1) crc_a = Gf2Times(even, crc_a);
+    length_b >>= 1;
+    if (length_b == 0) break;
+    Gf2Square(odd, even);
+    if (length_b & 1) crc_a = Gf2Times(odd, crc_a);
+    length_b >>= 1;
+  } while (length_b != 0);
+  return crc_a ^ crc_b;
+}
+
 void ZipWriter::Emit(absl::string_view bytes) {
   written_ += bytes.size();
   if (!sink_) {
@@ -66,6 +107,36 @@ absl::Status ZipWriter::Add(absl::string_view name, absl::string_view data, int 
 
 absl::Status ZipWriter::AddPieces(absl::string_view name,
                                   absl::Span<const absl::string_view> pieces, int alignment) {
+  uint64_t size = 0;
+  uint32_t crc = 0;
+  for (absl::string_view piece : pieces) {
+    size += piece.size();
+    crc = Crc32Extend(crc, piece);
+  }
+  if (absl::Status s = BeginEntry(name, size, crc, alignment); !s.ok()) return s;
+  for (absl::string_view piece : pieces) Emit(piece);
+  return sink_status_;
+}
+
+absl::Status ZipWriter::AddProduced(absl::string_view name, uint64_t size, uint32_t crc,
+                                    Producer produce, int alignment) {
+  if (absl::Status s = BeginEntry(name, size, crc, alignment); !s.ok()) return s;
+  uint64_t produced = 0;
+  absl::Status s = produce([&](absl::string_view bytes) {
+    produced += bytes.size();
+    Emit(bytes);
+    return sink_status_;
+  });
+  if (s.ok() && produced != size) {
+    s = absl::InternalError(absl::StrCat("zip entry '", name, "': ", produced, " bytes produced, ",
+                                         size, " announced"));
+  }
+  if (!s.ok() && sink_status_.ok()) sink_status_ = s;  // the archive is broken from here on
+  return s.ok() ? sink_status_ : s;
+}
+
+absl::Status ZipWriter::BeginEntry(absl::string_view name, uint64_t size, uint32_t crc,
+                                   int alignment) {
   if (!sink_status_.ok()) return sink_status_;
   if (name.empty() || name.size() > 0xFFFF) {
     return absl::InvalidArgumentError(
@@ -79,12 +150,6 @@ absl::Status ZipWriter::AddPieces(absl::string_view name,
     if (e.name == name) {
       return absl::InvalidArgumentError(absl::StrCat("name: duplicate entry '", name, "'"));
     }
-  }
-  uint64_t size = 0;
-  uint32_t crc = 0;
-  for (absl::string_view piece : pieces) {
-    size += piece.size();
-    crc = Crc32Extend(crc, piece);
   }
   const Entry entry{std::string(name), crc, size, written_};
   // Sizes past the limit go into a ZIP64 extra field (both of them, as the format asks).
@@ -121,7 +186,6 @@ absl::Status ZipWriter::AddPieces(absl::string_view name,
     header.append(padding - 4, 'Z');
   }
   Emit(header);
-  for (absl::string_view piece : pieces) Emit(piece);
   entries_.push_back(entry);
   return sink_status_;
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -22,10 +23,17 @@ uint32_t Crc32(absl::string_view data);
 // CRC-32 of the bytes that gave `crc` followed by `data` (Crc32Extend(0, d) == Crc32(d)).
 uint32_t Crc32Extend(uint32_t crc, absl::string_view data);
 
+// CRC-32 of a followed by b, from crc_a = Crc32(a), crc_b = Crc32(b) and b's length alone
+// (zlib's crc32_combine): Crc32Combine(Crc32(a), Crc32(b), b.size()) == Crc32(a + b).
+uint32_t Crc32Combine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b);
+
 class ZipWriter {
  public:
   // Takes the next bytes of the archive; a non-OK status fails the writer.
   using Sink = std::function<absl::Status(absl::string_view bytes)>;
+  // Passes the bytes of one entry, in order, to the sink it is given (see AddProduced).
+  using Producer =
+      absl::FunctionRef<absl::Status(absl::FunctionRef<absl::Status(absl::string_view)> sink)>;
 
   // Sizes and offsets from here on are stored in ZIP64 records (0xFFFFFFFF is the classic
   // fields' "see ZIP64" marker).
@@ -51,6 +59,14 @@ class ZipWriter {
   absl::Status AddPieces(absl::string_view name, absl::Span<const absl::string_view> pieces,
                          int alignment = 1);
 
+  // As Add, an entry of `size` bytes whose CRC-32 is `crc`, both known beforehand, that
+  // `produce` passes to its sink after the entry's header: data too large for memory goes
+  // through in pieces. The sink answers the writer's sink's error. INTERNAL when `produce`
+  // passes other than `size` bytes; an error of `produce` is returned as it is. After either
+  // the archive is broken: the writer keeps failing.
+  absl::Status AddProduced(absl::string_view name, uint64_t size, uint32_t crc, Producer produce,
+                           int alignment = 1);
+
   // The finished in-memory archive (entries, central directory, end records). The writer is
   // left empty, ready for a new archive. Not for a writer with a sink (returns "").
   std::string Finish();
@@ -67,6 +83,8 @@ class ZipWriter {
     uint64_t offset;
   };
   void Emit(absl::string_view bytes);
+  // Checks the name and alignment of a new entry and writes its local header.
+  absl::Status BeginEntry(absl::string_view name, uint64_t size, uint32_t crc, int alignment);
   void WriteDirectory();
 
   Sink sink_;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/cli/commands.h"
+#include "client/cli/flags.h"
 #include "client/cli/inputs.h"
 
 namespace hnet::cli {
@@ -34,6 +35,7 @@ client::Tensor Rows(const client::Tensor& tensor, int64_t begin, int64_t end) {
 }  // namespace
 
 absl::Status CheckClassifyArgs(const ClassifyArgs& args) {
+  if (absl::Status s = CheckModelVersion(args.model_version); !s.ok()) return s;
   if (absl::Status s = ParseRule(args.rule).status(); !s.ok()) return s;
   if (args.images.empty()) return absl::InvalidArgumentError("--images: no file given");
   if (args.batch < 1) return absl::InvalidArgumentError("--batch: must be >= 1");
@@ -57,21 +59,23 @@ absl::Status RunClassify(const client::Client& client, const std::string& model,
   if (!rule.ok()) return rule.status();
   absl::StatusOr<client::Tensor> images = LoadImages(args.images);
   if (!images.ok()) return images.status();
-  *images = Head(*images, args.limit);
   if (images->shape.empty() || images->shape[0] == 0) {
     return absl::InvalidArgumentError("--images: no images");
   }
-  const int64_t n = images->shape[0];
   std::vector<int64_t> labels;
   if (!args.labels.empty()) {
     absl::StatusOr<client::Tensor> loaded = LoadLabels(args.labels);
     if (!loaded.ok()) return loaded.status();
-    labels = *client::ToVector<int64_t>(Head(*loaded, args.limit));
-    if (static_cast<int64_t>(labels.size()) != n) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--labels: ", labels.size(), " labels for ", n, " images"));
+    // The whole files are compared, before --limit: labels of another set that merely has
+    // enough entries would give a meaningless accuracy.
+    if (loaded->shape[0] != images->shape[0]) {
+      return absl::InvalidArgumentError(absl::StrCat("--labels: ", loaded->shape[0], " labels for ",
+                                                     images->shape[0], " images"));
     }
+    labels = *client::ToVector<int64_t>(Head(*loaded, args.limit));
   }
+  *images = Head(*images, args.limit);
+  const int64_t n = images->shape[0];
 
   client::ClassifyOptions options;
   options.ensemble_size = args.ensemble_size;

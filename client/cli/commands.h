@@ -62,7 +62,8 @@ absl::Status RunInfo(const client::Client& client, const std::string& model, int
                      std::ostream& out);
 
 // Checks of the arguments alone (no files read, no server asked), INVALID_ARGUMENT naming the
-// flag; main() runs them before connecting, and each Run* runs its own first.
+// flag (--model_version included); main() runs them before connecting, and each Run* runs its
+// own first.
 absl::Status CheckSampleArgs(const SampleArgs& args);
 absl::Status CheckClassifyArgs(const ClassifyArgs& args);
 absl::Status CheckPathArgs(const PathArgs& args);
@@ -75,7 +76,9 @@ absl::Status CheckPathOutputs(const PathArgs& args);
 
 // `sample`: generates networks and writes the requested files. Streams them
 // (StreamWeights) past 90 % of the client's message limit or when the server refuses that
-// many in one SampleWeights call (RESOURCE_EXHAUSTED).
+// many in one SampleWeights call (RESOURCE_EXHAUSTED); streamed networks wait on disk until
+// the files are written (spool.h), so memory stays bounded whatever n, and the files hold the
+// same bytes either way. A call out of time is DEADLINE_EXCEEDED naming --deadline.
 absl::Status RunSample(const client::Client& client, const std::string& model,
                        const SampleArgs& args, std::ostream& out);
 

@@ -2,6 +2,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "client/cli/commands.h"
+#include "client/cli/flags.h"
 
 namespace hnet::cli {
 namespace {
@@ -56,6 +57,7 @@ absl::StatusOr<std::string> ResolveModel(const client::Client& client,
 
 absl::Status RunInfo(const client::Client& client, const std::string& model, int64_t version,
                      std::ostream& out) {
+  if (absl::Status s = CheckModelVersion(version); !s.ok()) return s;
   if (!model.empty()) {
     absl::StatusOr<client::ModelInfo> info = client.GetModelInfo(model, version);
     if (!info.ok()) return info.status();

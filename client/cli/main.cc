@@ -3,10 +3,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 
-#include "absl/strings/str_split.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "client/cli/commands.h"
+#include "client/cli/flags.h"
 #include "client/cli/security.h"
 #include "client/cli/signals.h"
 #include "client/client.h"
@@ -37,6 +40,16 @@ CLI::Validator IntAtLeast(long long min) {
       "INT >= " + std::to_string(min));
 }
 
+// An unsigned integer (a seed): CLI11 would read "-1" as 2^64 - 1, so a minus sign is refused.
+const CLI::Validator kUnsigned(
+    [](std::string& value) -> std::string {
+      if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(value), "-")) {
+        return "must be an integer >= 0, got " + value;
+      }
+      return "";
+    },
+    "UINT");
+
 int Fail(const absl::Status& status) {
   std::cerr << "hnet: " << status << "\n";
   return 1;
@@ -54,15 +67,17 @@ int main(int argc, char** argv) {
   double deadline_s = 30;
   int max_attempts = 4;
   const char* env_server = std::getenv("HNET_SERVER");
-  app.add_option("--server", servers,
-                 "Server host:port; repeat (or comma-separate) to balance round-robin "
-                 "(default $HNET_SERVER or localhost:50051)")
-      ->delimiter(',')
-      ->allow_extra_args(false);
+  CLI::Option* server_option =
+      app.add_option("--server", servers,
+                     "Server host:port; repeat (or comma-separate) to balance round-robin "
+                     "(default $HNET_SERVER or localhost:50051)")
+          ->delimiter(',')
+          ->allow_extra_args(false);
   app.add_option("--model", model, "Model name (default: the server's only model)");
   int64_t model_version = 0;
   app.add_option("--model_version", model_version,
-                 "Model version to use (default 0: the latest the server has loaded)");
+                 "Model version to use (default 0: the latest the server has loaded)")
+      ->check(IntAtLeast(0));
   app.add_option("--deadline", deadline_s, "Seconds per call, retries included")
       ->capture_default_str()
       ->check(kPositiveFinite);
@@ -89,7 +104,7 @@ int main(int argc, char** argv) {
   hnet::cli::SampleArgs sample_args;
   CLI::App* sample = app.add_subcommand("sample", "Generate networks and write their weights");
   sample->add_option("-n", sample_args.n, "Networks to generate (default 1)");
-  sample->add_option("--seed", sample_args.seed, "Noise seed (default 0)");
+  sample->add_option("--seed", sample_args.seed, "Noise seed (default 0)")->check(kUnsigned);
   sample->add_option("--z", sample_args.z_file,
                      "Noise vectors: .npy float32/float64 [n, z_dim] ([z_dim]: one network)");
   sample->add_flag("--gauge_fixed", sample_args.gauge_fixed, "Apply the scale gauge");
@@ -107,7 +122,9 @@ int main(int argc, char** argv) {
   classify->add_option("-k,--ensemble_size", classify_args.ensemble_size, "Members")
       ->capture_default_str()
       ->check(IntAtLeast(1));
-  classify->add_option("--seed", classify_args.seed, "Noise seed")->capture_default_str();
+  classify->add_option("--seed", classify_args.seed, "Noise seed")
+      ->capture_default_str()
+      ->check(kUnsigned);
   classify->add_option("--rule", classify_args.rule, "mean, vote or confident")
       ->capture_default_str();
   classify->add_option("--limit", classify_args.limit, "Use the first N inputs (0: all)")
@@ -122,9 +139,11 @@ int main(int argc, char** argv) {
   hnet::cli::PathArgs path_args;
   CLI::App* path = app.add_subcommand("path", "Accuracy along paths between two networks");
   path->add_option("--start_seed", path_args.start_seed, "Seed of the first network")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(kUnsigned);
   path->add_option("--end_seed", path_args.end_seed, "Seed of the second network")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(kUnsigned);
   path->add_option("--points", path_args.points, "Points, endpoints included")
       ->capture_default_str()
       ->check(IntAtLeast(2));
@@ -150,17 +169,19 @@ int main(int argc, char** argv) {
     checked = hnet::cli::CheckPathArgs(path_args);
     if (checked.ok()) checked = hnet::cli::CheckPathOutputs(path_args);
   }
-  if (info->parsed() && model.empty() && model_version != 0) {
-    checked = absl::InvalidArgumentError("--model_version: give --model too");
+  if (info->parsed()) {
+    checked = hnet::cli::CheckModelVersion(model_version);
+    if (checked.ok() && model.empty() && model_version != 0) {
+      checked = absl::InvalidArgumentError("--model_version: give --model too");
+    }
   }
+  absl::StatusOr<std::vector<std::string>> addresses = hnet::cli::ServerAddresses(
+      server_option->count() > 0 ? std::make_optional(servers) : std::nullopt, env_server);
+  if (checked.ok()) checked = addresses.status();
   if (!checked.ok()) return Fail(checked);
 
   hnet::client::ClientOptions options;
-  options.addresses = servers;
-  if (options.addresses.empty() && env_server != nullptr && *env_server) {
-    options.addresses = absl::StrSplit(env_server, ',', absl::SkipWhitespace());
-  }
-  if (options.addresses.empty()) options.addresses = {"localhost:50051"};
+  options.addresses = *std::move(addresses);
   options.deadline = absl::Seconds(deadline_s);
   options.max_message_bytes = static_cast<int64_t>(max_message_mb * (1 << 20));
   options.max_attempts = max_attempts;

@@ -43,6 +43,21 @@ absl::Status CheckWritableDir(absl::string_view flag, const std::string& dir) {
 
 }  // namespace
 
+std::string DirectoryOfFile(const std::string& path) {
+  return Parent(client::ResolveLinks(path).value_or(path));
+}
+
+std::string NearestExistingDirectory(const std::string& dir) {
+  std::string existing = dir;
+  struct stat st {};
+  while (::stat(existing.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    const std::string parent = std::filesystem::path(existing).parent_path().string();
+    if (parent.empty() || parent == existing) return parent.empty() ? "." : parent;
+    existing = parent;
+  }
+  return existing;
+}
+
 absl::Status CheckOutputFile(absl::string_view flag, const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {  // follows symlinks, as the writer does

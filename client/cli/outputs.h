@@ -21,6 +21,14 @@ absl::Status CheckOutputFile(absl::string_view flag, const std::string& path);
 // ancestor exists and is not a directory.
 absl::Status CheckOutputDir(absl::string_view flag, const std::string& dir);
 
+// The directory where the file `path` will be (or is) written: that of its target when
+// `path` is a symlink; "." for a bare name.
+std::string DirectoryOfFile(const std::string& path);
+
+// `dir` if it is an existing directory, else its nearest existing ancestor ("." for a
+// relative path none of whose ancestors exists).
+std::string NearestExistingDirectory(const std::string& dir);
+
 }  // namespace hnet::cli
 
 #endif  // HNET_CLIENT_CLI_OUTPUTS_H_

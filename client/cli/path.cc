@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/cli/commands.h"
+#include "client/cli/flags.h"
 #include "client/cli/inputs.h"
 #include "client/cli/outputs.h"
 #include "client/file_io.h"
@@ -22,6 +23,7 @@ absl::StatusOr<client::PathMode> ParseMode(const std::string& mode) {
 }  // namespace
 
 absl::Status CheckPathArgs(const PathArgs& args) {
+  if (absl::Status s = CheckModelVersion(args.model_version); !s.ok()) return s;
   if (absl::Status s = ParseMode(args.mode).status(); !s.ok()) return s;
   if (args.points < 2) {
     return absl::InvalidArgumentError(absl::StrCat("--points: must be >= 2, got ", args.points));
@@ -60,13 +62,13 @@ absl::Status RunPath(const client::Client& client, const std::string& model, con
     if (!images.ok()) return images.status();
     absl::StatusOr<client::Tensor> labels = LoadLabels(args.labels);
     if (!labels.ok()) return labels.status();
+    // The whole files are compared, before --limit (as `classify` does).
+    if (labels->shape[0] != images->shape[0]) {
+      return absl::InvalidArgumentError(absl::StrCat("--labels: ", labels->shape[0], " labels for ",
+                                                     images->shape[0], " images"));
+    }
     options.inputs = Head(*images, args.limit);
     options.labels = Head(*labels, args.limit);
-    if (options.labels.shape[0] != options.inputs.shape[0]) {
-      return absl::InvalidArgumentError(absl::StrCat("--labels: ", options.labels.shape[0],
-                                                     " labels for ", options.inputs.shape[0],
-                                                     " images"));
-    }
   }
   absl::StatusOr<client::PathResult> result = client.InterpolatePath(model, options);
   if (absl::IsResourceExhausted(result.status()) && !args.images.empty()) {

@@ -1,7 +1,8 @@
 // `hnet sample`: generated weights to .npy / .npz / .pt files.
-#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
+#include <memory>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -9,8 +10,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "client/cli/commands.h"
+#include "client/cli/flags.h"
 #include "client/cli/inputs.h"
 #include "client/cli/outputs.h"
+#include "client/cli/spool.h"
+#include "client/file_io.h"
 #include "client/npy.h"
 #include "client/pt_writer.h"
 
@@ -22,82 +26,65 @@ std::string FileStem(const std::string& name) {
   return absl::StrReplaceAll(name, {{"/", "_"}, {"\\", "_"}});
 }
 
-absl::Status WriteDir(const std::string& dir, const client::NamedTensors& tensors) {
+// Creates `dir` (and its parents) for --out_dir; errors name the flag.
+absl::Status MakeOutDir(const std::string& dir) {
   std::error_code error;
   std::filesystem::create_directories(dir, error);
-  if (error) {
-    const std::string message =
-        absl::StrCat("--out_dir: cannot create '", dir, "': ", error.message());
-    switch (error.value()) {
-      case EACCES:
-      case EPERM:
-        return absl::PermissionDeniedError(message);
-      case EEXIST:
-      case ENOTDIR:
-        return absl::InvalidArgumentError(message);
-      default:
-        return absl::UnknownError(message);
-    }
+  if (!error) return absl::OkStatus();
+  const std::string message =
+      absl::StrCat("--out_dir: cannot create '", dir, "': ", error.message());
+  switch (error.value()) {
+    case EACCES:
+    case EPERM:
+      return absl::PermissionDeniedError(message);
+    case EEXIST:
+    case ENOTDIR:
+      return absl::InvalidArgumentError(message);
+    default:
+      return absl::UnknownError(message);
   }
-  for (const auto& [name, tensor] : tensors) {
-    const std::string path = (std::filesystem::path(dir) / (FileStem(name) + ".npy")).string();
-    if (absl::Status s = client::WriteNpy(path, tensor); !s.ok()) return s;
-  }
-  return absl::OkStatus();
 }
 
-// Networks streamed one by one (StreamWeights), stacked into the SampleWeights result layout:
-// layer l [n, F_l, S_l], z [n, z_dim] when requested.
-absl::StatusOr<client::SampleResult> StreamAndStack(const client::Client& client,
-                                                    const std::string& model,
-                                                    const client::SampleOptions& options) {
-  client::SampleResult result;
-  int64_t n = 0;
-  const int64_t expected = options.noise.z.has_value() ? options.noise.z->shape[0] : options.n;
-  auto stack = [&n, expected](const client::Tensor& part, client::Tensor* whole) {
-    if (n == 0) {
-      whole->dtype = part.dtype;
-      whole->shape = part.shape;
-      whole->shape.insert(whole->shape.begin(), 0);
-      whole->bytes.reserve(part.bytes.size() * static_cast<size_t>(expected));
-    } else if (part.dtype != whole->dtype ||
-               !std::equal(part.shape.begin(), part.shape.end(), whole->shape.begin() + 1,
-                           whole->shape.end())) {
-      return absl::InternalError("malformed response: networks of differing shapes");
-    }
-    whole->bytes += part.bytes;
-    ++whole->shape[0];
-    return absl::OkStatus();
-  };
-  absl::Status s = client.StreamWeights(model, options, [&](client::GeneratedNetwork network) {
-    if (n == 0) {
-      result.model = network.model;
-      result.layers.resize(network.layers.size());
-      for (size_t l = 0; l < network.layers.size(); ++l) {
-        result.layers[l].name = network.layers[l].name;
-      }
-    }
-    if (network.layers.size() != result.layers.size()) {
-      return absl::InternalError("malformed response: networks of differing layer counts");
-    }
-    for (size_t l = 0; l < network.layers.size(); ++l) {
-      if (absl::Status s = stack(network.layers[l].weights, &result.layers[l].weights); !s.ok()) {
-        return s;
-      }
-    }
-    if (options.return_z) {
-      if (absl::Status s = stack(network.z, &result.z); !s.ok()) return s;
-    }
-    ++n;
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return result;
+// The .npy file of tensor `name` in `dir`.
+std::string NpyPath(const std::string& dir, const std::string& name) {
+  return (std::filesystem::path(dir) / (FileStem(name) + ".npy")).string();
+}
+
+// Where the streamed networks wait (see spool.h): beside the first output that is written to
+// a file system, which has room for the output anyway; else $TMPDIR or /tmp.
+std::string SpoolDirectory(const SampleArgs& args) {
+  for (const std::string* path : {&args.npz, &args.pt}) {
+    if (!path->empty() && !client::IsWrittenInPlace(*path)) return DirectoryOfFile(*path);
+  }
+  if (!args.out_dir.empty()) return NearestExistingDirectory(args.out_dir);
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+}
+
+// The error of a call that ran out of time, naming --deadline (it covers the whole call, a
+// stream of every network included); other errors unchanged.
+absl::Status WithDeadlineHint(const absl::Status& status, const client::Client& client,
+                              absl::string_view what) {
+  if (!absl::IsDeadlineExceeded(status)) return status;
+  return absl::DeadlineExceededError(absl::StrCat(
+      "--deadline: ", what, " took longer than ", absl::FormatDuration(client.options().deadline),
+      " (", status.message(), "); raise --deadline, which covers the whole call"));
+}
+
+// Networks streamed one by one (StreamWeights) into `spool`, in the SampleWeights layout.
+absl::Status StreamToSpool(const client::Client& client, const std::string& model,
+                           const client::SampleOptions& options, NetworkSpool* spool) {
+  absl::Status s = client.StreamWeights(
+      model, options, [spool](client::GeneratedNetwork network) { return spool->Add(network); });
+  return WithDeadlineHint(
+      s, client,
+      absl::StrCat("streaming ", spool->expected(), " networks (", spool->count(), " arrived)"));
 }
 
 }  // namespace
 
 absl::Status CheckSampleArgs(const SampleArgs& args) {
+  if (absl::Status s = CheckModelVersion(args.model_version); !s.ok()) return s;
   if (args.out_dir.empty() && args.npz.empty() && args.pt.empty()) {
     return absl::InvalidArgumentError("give --out_dir, --npz or --pt: where to write the weights");
   }
@@ -164,25 +151,46 @@ absl::Status RunSample(const client::Client& client, const std::string& model,
     // queue ("server busy") is not a reason to stream.
     stream = absl::IsResourceExhausted(result.status()) &&
              absl::StrContains(result.status().message(), "StreamWeights");
+    if (!stream && !result.ok()) {
+      return WithDeadlineHint(result.status(), client, absl::StrCat("sampling ", n, " networks"));
+    }
   }
+  // Either way the files are written from sources: the result's tensors in memory, or the
+  // streamed networks read back from disk (memory bounded whatever n; see spool.h).
+  client::NamedTensorSources tensors;  // the layers in order, then z when requested
+  client::ModelVersion served;
+  std::unique_ptr<NetworkSpool> spool;
   if (stream) {
-    result = StreamAndStack(client, model, options);
+    spool = std::make_unique<NetworkSpool>(SpoolDirectory(args), n, options.return_z);
+    if (absl::Status s = StreamToSpool(client, model, options, spool.get()); !s.ok()) return s;
+    absl::StatusOr<client::NamedTensorSources> sources = spool->Sources();
+    if (!sources.ok()) return sources.status();
+    tensors = *std::move(sources);
+    served = spool->model();
+    out << "streamed " << n << " networks (one message each)\n";
+  } else {
+    for (const client::Layer& layer : result->layers) {
+      tensors.emplace_back(layer.name, client::SourceOf(layer.weights));
+    }
+    if (options.return_z) tensors.emplace_back("z", client::SourceOf(result->z));
+    served = result->model;
   }
-  if (!result.ok()) return result.status();
-  if (stream) out << "streamed " << n << " networks (one message each)\n";
 
-  out << absl::StrFormat("model %s version %d (content %s)\n", result->model.name,
-                         result->model.version, result->model.content_hash);
-  // The result's tensors move into the files' list: no copy of the weights.
-  client::NamedTensors tensors;
-  for (client::Layer& layer : result->layers) {
-    out << absl::StrFormat("%-24s [%s] %s\n", layer.name, absl::StrJoin(layer.weights.shape, ", "),
-                           client::DTypeName(layer.weights.dtype));
-    tensors.emplace_back(std::move(layer.name), std::move(layer.weights));
+  out << absl::StrFormat("model %s version %d (content %s)\n", served.name, served.version,
+                         served.content_hash);
+  const size_t layers = tensors.size() - (options.return_z ? 1 : 0);
+  for (size_t l = 0; l < layers; ++l) {
+    const client::TensorSource& tensor = tensors[l].second;
+    out << absl::StrFormat("%-24s [%s] %s\n", tensors[l].first, absl::StrJoin(tensor.shape, ", "),
+                           client::DTypeName(tensor.dtype));
   }
-  if (!client::IsUnset(result->z)) tensors.emplace_back("z", std::move(result->z));
   if (!args.out_dir.empty()) {
-    if (absl::Status s = WriteDir(args.out_dir, tensors); !s.ok()) return s;
+    if (absl::Status s = MakeOutDir(args.out_dir); !s.ok()) return s;
+    for (const auto& [name, tensor] : tensors) {
+      if (absl::Status s = client::WriteNpy(NpyPath(args.out_dir, name), tensor); !s.ok()) {
+        return s;
+      }
+    }
     out << "wrote " << tensors.size() << " .npy files to " << args.out_dir << "\n";
   }
   if (!args.npz.empty()) {

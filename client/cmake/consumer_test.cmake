@@ -21,8 +21,9 @@ file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 run(install ${CMAKE_COMMAND} --install ${BUILD_DIR} --component hnet_client --prefix ${prefix})
 
+# The consumer asks for C++14: the package must raise it to the C++17 its headers need.
 set(configure_args -S ${SOURCE_DIR} -B ${WORK_DIR}/build -DCMAKE_BUILD_TYPE=Release
-    -DCMAKE_PREFIX_PATH=${prefix})
+    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_CXX_STANDARD=14 -DCMAKE_CXX_EXTENSIONS=OFF)
 if(GENERATOR)
   list(APPEND configure_args -G ${GENERATOR})
 endif()

@@ -30,8 +30,11 @@ std::string HostOf(const std::string& address) {
   return host;
 }
 
-absl::StatusOr<Resolved> Resolve(const std::string& address, size_t index) {
-  const std::string field = absl::StrCat("ClientOptions.addresses[", index, "]");
+// The port of `address` when it has the form host:port or [v6]:port, with a port in
+// [1, 65535] and a host free of ':' (outside brackets), '/' and whitespace. Otherwise
+// INVALID_ARGUMENT naming `field`: a configuration error (a gRPC URI, a stray space), not an
+// outage to retry.
+absl::StatusOr<uint32_t> ParseHostPort(const std::string& address, absl::string_view field) {
   const size_t colon = address.rfind(':');
   uint32_t port = 0;
   if (colon == std::string::npos || colon == 0 ||
@@ -39,6 +42,26 @@ absl::StatusOr<Resolved> Resolve(const std::string& address, size_t index) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, ": '", address, "' is not host:port (several addresses need that form)"));
   }
+  const absl::string_view host = absl::string_view(address).substr(0, colon);
+  const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  if (host.find_first_of(" \t\n\r\f\v") != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": '", address, "' holds whitespace; give host:port"));
+  }
+  if (host.find('/') != absl::string_view::npos ||
+      (!bracketed && host.find(':') != absl::string_view::npos)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": '", address,
+        "' is not host:port or [v6]:port; a gRPC URI (dns:///h:p, unix:/path, ipv4:a:p) "
+        "works only as the only address"));
+  }
+  return port;
+}
+
+absl::StatusOr<Resolved> Resolve(const std::string& address, size_t index) {
+  const std::string field = absl::StrCat("ClientOptions.addresses[", index, "]");
+  absl::StatusOr<uint32_t> port = ParseHostPort(address, field);
+  if (!port.ok()) return port.status();
   const std::string host = HostOf(address);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -54,12 +77,12 @@ absl::StatusOr<Resolved> Resolve(const std::string& address, size_t index) {
     if (ai->ai_family == AF_INET && out.v4.empty()) {
       auto* in = reinterpret_cast<sockaddr_in*>(ai->ai_addr);
       if (inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text))) {
-        out.v4 = absl::StrCat(text, ":", port);
+        out.v4 = absl::StrCat(text, ":", *port);
       }
     } else if (ai->ai_family == AF_INET6 && out.v6.empty()) {
       auto* in6 = reinterpret_cast<sockaddr_in6*>(ai->ai_addr);
       if (inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text))) {
-        out.v6 = absl::StrCat("[", text, "]:", port);
+        out.v6 = absl::StrCat("[", text, "]:", *port);
       }
     }
   }
@@ -85,7 +108,7 @@ absl::StatusOr<std::string> ChannelTarget(const std::vector<std::string>& addres
     if (!r->v4.empty()) v4.push_back(r->v4);
     if (!r->v6.empty()) v6.push_back(r->v6);
   }
-  // One resolver URI holds one address family.
+  // One resolver URI holds one address family: all IPv4 or all IPv6.
   if (v4.size() == addresses.size()) return absl::StrCat("ipv4:", absl::StrJoin(v4, ","));
   if (v6.size() == addresses.size()) return absl::StrCat("ipv6:", absl::StrJoin(v6, ","));
   return absl::InvalidArgumentError(

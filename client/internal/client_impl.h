@@ -8,6 +8,7 @@
 
 #include "absl/time/clock.h"
 #include "client/client.h"
+#include "client/internal/call_registry.h"
 #include "client/internal/retry.h"
 #include "client/internal/status_conversion.h"
 #include "client/internal/thread_pool.h"
@@ -26,6 +27,8 @@ class Client::Impl {
   const ClientOptions& options() const { return options_; }
   hnet::v1::HyperNet::Stub& stub() const { return *stub_; }
   internal::ThreadPool& pool() const { return pool_; }
+  // The calls in flight, cancelled by ~Client.
+  internal::CallRegistry& calls() const { return calls_; }
 
   // SampleWeights and Classify until `deadline` (the *Async calls' budget starts when they
   // are made); the result is checked against the request.
@@ -36,7 +39,7 @@ class Client::Impl {
                                           absl::Time deadline) const;
 
   // Runs a unary `method` of the stub with retries until `deadline` (default: now plus the
-  // call budget).
+  // call budget), registered in calls() while it runs.
   template <typename Request, typename Response>
   absl::Status Unary(grpc::Status (hnet::v1::HyperNet::Stub::*method)(
                          grpc::ClientContext*, const Request&, Response*),
@@ -44,17 +47,20 @@ class Client::Impl {
                      absl::Time deadline = absl::InfinitePast()) const {
     if (deadline == absl::InfinitePast()) deadline = absl::Now() + options_.deadline;
     return internal::FromGrpcStatus(internal::CallWithRetry(
-        options_, deadline, [&](grpc::ClientContext* context, bool*) {
+        options_, deadline,
+        [&](grpc::ClientContext* context, bool*) {
           response->Clear();
           return (stub_.get()->*method)(context, request, response);
-        }));
+        },
+        &calls_));
   }
 
  private:
   const ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<hnet::v1::HyperNet::Stub> stub_;
-  mutable internal::ThreadPool pool_;  // last: joined before the stub goes away
+  mutable internal::CallRegistry calls_;  // outlives the workers, whose calls it holds
+  mutable internal::ThreadPool pool_;     // last: joined before the stub goes away
 };
 
 }  // namespace hnet::client

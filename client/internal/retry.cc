@@ -17,22 +17,38 @@ absl::Duration Backoff(const ClientOptions& options, int attempt) {
 
 grpc::Status CallWithRetry(
     const ClientOptions& options, absl::Time deadline,
-    absl::FunctionRef<grpc::Status(grpc::ClientContext* context, bool* retryable)> attempt) {
+    absl::FunctionRef<grpc::Status(grpc::ClientContext* context, bool* retryable)> attempt,
+    CallRegistry* calls) {
+  const grpc::Status destroyed(grpc::StatusCode::CANCELLED,
+                               std::string(ClientDestroyedError().message()));
   for (int n = 1;; ++n) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(deadline));
-    if (!options.bearer_token.empty()) {
-      context.AddMetadata("authorization", "Bearer " + options.bearer_token);
-    }
+    grpc::Status status;
     bool retryable = true;
-    grpc::Status status = attempt(&context, &retryable);
+    {
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(deadline));
+      if (!options.bearer_token.empty()) {
+        context.AddMetadata("authorization", "Bearer " + options.bearer_token);
+      }
+      ScopedCall registered(calls, &context);
+      if (!registered.added()) return destroyed;
+      status = attempt(&context, &retryable);
+    }
+    if (calls != nullptr && status.error_code() == grpc::StatusCode::CANCELLED &&
+        calls->shut_down()) {
+      return destroyed;
+    }
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE || !retryable ||
         n >= options.max_attempts) {
       return status;
     }
     const absl::Duration wait = Backoff(options, n);
     if (absl::Now() + wait >= deadline) return status;
-    std::this_thread::sleep_for(absl::ToChronoNanoseconds(wait));
+    if (calls == nullptr) {
+      std::this_thread::sleep_for(absl::ToChronoNanoseconds(wait));
+    } else if (!calls->SleepFor(wait)) {
+      return destroyed;
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
+#include "client/internal/call_registry.h"
 #include "client/options.h"
 
 namespace hnet::client::internal {
@@ -20,9 +21,14 @@ absl::Duration Backoff(const ClientOptions& options, int attempt);
 // status other than UNAVAILABLE, or clears *retryable (e.g. a stream that already delivered
 // messages), or options.max_attempts attempts are spent, or the next backoff would end past
 // the deadline. Returns the last attempt's status unchanged.
+//
+// With `calls`, each attempt's context is registered there while it runs, so that
+// calls->Shutdown() cancels it; after the shutdown no attempt starts, no backoff is waited out,
+// and the call ends with CANCELLED "client destroyed" (unless its attempt ended otherwise).
 grpc::Status CallWithRetry(
     const ClientOptions& options, absl::Time deadline,
-    absl::FunctionRef<grpc::Status(grpc::ClientContext* context, bool* retryable)> attempt);
+    absl::FunctionRef<grpc::Status(grpc::ClientContext* context, bool* retryable)> attempt,
+    CallRegistry* calls = nullptr);
 
 }  // namespace hnet::client::internal
 

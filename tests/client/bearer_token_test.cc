@@ -45,11 +45,14 @@ TEST(BearerTokenTest, SyncAsyncAndStreamingCallsCarryTheToken) {
   auto client = ConnectWithToken(server, kToken);
   SampleOptions sample;
   sample.n = 2;
+  sample.noise = Noise::FromSeed(1);
+  ClassifyOptions classify;
+  classify.noise = Noise::FromSeed(2);
   ASSERT_TRUE(client->ListModels().ok());
   ASSERT_TRUE(client->SampleWeights("m", sample).ok());
   ASSERT_TRUE(client->StreamWeights("m", sample).ok());
   ASSERT_TRUE(client->SampleWeightsAsync("m", sample).get().ok());
-  ASSERT_TRUE(client->ClassifyAsync("m", Images(), ClassifyOptions()).get().ok());
+  ASSERT_TRUE(client->ClassifyAsync("m", Images(), classify).get().ok());
   const std::vector<std::string> seen = Authorizations(server);
   ASSERT_EQ(seen.size(), 5u);
   for (const std::string& value : seen) EXPECT_EQ(value, std::string("Bearer ") + kToken);

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
+#include "client/internal/call_registry.h"
 #include "client/internal/retry.h"
 
 namespace hnet::client::internal {
@@ -30,6 +34,19 @@ TEST(ChannelTargetTest, ErrorsNameTheAddress) {
   s = ChannelTarget({"127.0.0.1:1", "no-such-host.invalid:5"}).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(s.message().find("addresses[1]"), std::string::npos) << s;
+}
+
+TEST(ChannelTargetTest, UrisAndMalformedHostsInAListAreInvalidArgumentNamingTheEntry) {
+  for (const std::string& entry : {"dns:///localhost:1", "ipv4:127.0.0.1:5", "dns:localhost:5",
+                                   "unix:///tmp/hnet.sock:5", "::1:5", " 127.0.0.1:2"}) {
+    const absl::Status s = ChannelTarget({"127.0.0.1:1", entry}).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << entry << ": " << s;
+    EXPECT_EQ(s.message().rfind("ClientOptions.addresses[1]: '" + entry + "'", 0), 0u) << s;
+  }
+  // IPv4 and IPv6 cannot share one list.
+  const absl::Status mixed = ChannelTarget({"127.0.0.1:1", "[::1]:2"}).status();
+  EXPECT_EQ(mixed.code(), absl::StatusCode::kInvalidArgument) << mixed;
+  EXPECT_NE(mixed.message().find("address family"), std::string::npos) << mixed;
 }
 
 TEST(RetryTest, BackoffGrowsAndIsCapped) {
@@ -82,6 +99,42 @@ TEST(RetryTest, BackoffNeverOutlivesTheDeadline) {
   // Gives up at once: sleeping towards the deadline would take 10 s (wide margin for a busy
   // machine).
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST(RetryTest, ShutdownCutsTheBackoffShortAndStartsNoMoreAttempts) {
+  ClientOptions options;
+  options.max_attempts = 100;
+  options.initial_backoff = absl::Seconds(60);
+  options.max_backoff = absl::Seconds(60);
+  CallRegistry calls;
+  std::atomic<int> attempts{0};
+  grpc::Status status;
+  std::thread caller([&] {
+    status = CallWithRetry(
+        options, absl::InfiniteFuture(),
+        [&](grpc::ClientContext*, bool*) {
+          ++attempts;
+          return grpc::Status(grpc::StatusCode::UNAVAILABLE, "x");
+        },
+        &calls);
+  });
+  while (attempts.load() == 0) absl::SleepFor(absl::Milliseconds(1));
+  const absl::Time start = absl::Now();
+  calls.Shutdown();  // the caller is in its 48-72 s backoff
+  caller.join();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_EQ(attempts.load(), 1);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(status.error_message(), "client destroyed");
+  status = CallWithRetry(
+      options, absl::InfiniteFuture(),
+      [&](grpc::ClientContext*, bool*) {
+        ++attempts;
+        return grpc::Status::OK;
+      },
+      &calls);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(attempts.load(), 1);  // after the shutdown no attempt starts
 }
 
 }  // namespace

@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "client/cli/commands.h"
@@ -88,25 +90,115 @@ assert (n['layer0'] == d['layer0'].numpy()).all()
             0);
 }
 
-TEST_F(CliTest, SamplePastTheMessageLimitStreamsTheSameArrays) {
+TEST_F(CliTest, SamplePastTheMessageLimitStreamsTheSameFilesInEveryFormat) {
   SampleArgs args;
   args.n = 20;  // 20 x (9 weights + 1 z) x 4 bytes: past a 512-byte message limit.
   args.seed = 4;
   args.return_z = true;
-  args.npz = dir_ + "/unary.npz";
+  auto outputs = [&](const std::string& stem) {
+    args.out_dir = dir_ + "/" + stem;
+    args.npz = dir_ + "/" + stem + ".npz";
+    args.pt = dir_ + "/" + stem + ".pt";
+  };
+  outputs("unary");
   std::ostringstream out;
   ASSERT_TRUE(RunSample(*client_, "mnist", args, out).ok());
   EXPECT_EQ(out.str().find("streamed"), std::string::npos) << out.str();
   client::ClientOptions small = client_->options();
   small.max_message_bytes = 512;
   auto streaming = *client::Client::Connect(small);
-  args.npz = dir_ + "/streamed.npz";
+  outputs("streamed");
   std::ostringstream streamed_out;
   absl::Status s = RunSample(*streaming, "mnist", args, streamed_out);
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_NE(streamed_out.str().find("streamed 20 networks"), std::string::npos)
       << streamed_out.str();
-  EXPECT_EQ(*client::ReadFile(dir_ + "/streamed.npz"), *client::ReadFile(dir_ + "/unary.npz"));
+  EXPECT_NE(streamed_out.str().find("layer1                   [20, 1, 3] float32"),
+            std::string::npos)
+      << streamed_out.str();
+  for (const std::string& file : {".npz", ".pt", "/layer0.npy", "/layer1.npy", "/z.npy"}) {
+    absl::StatusOr<std::string> streamed = client::ReadFile(dir_ + "/streamed" + file);
+    ASSERT_TRUE(streamed.ok()) << streamed.status();
+    EXPECT_EQ(*streamed, *client::ReadFile(dir_ + "/unary" + file)) << file;
+  }
+  EXPECT_EQ(client::ReadNpy(dir_ + "/streamed/z.npy")->shape, (std::vector<int64_t>{20, 1}));
+}
+
+// The peak resident memory of this process (VmHWM), after `reset` set it to the current
+// size; nullopt where /proc cannot do that.
+std::optional<int64_t> PeakRssKb(bool reset) {
+  if (reset) {
+    std::FILE* clear = std::fopen("/proc/self/clear_refs", "w");
+    if (clear == nullptr) return std::nullopt;
+    const bool written = std::fputs("5", clear) >= 0;
+    if (std::fclose(clear) != 0 || !written) return std::nullopt;
+  }
+  std::FILE* status = std::fopen("/proc/self/status", "r");
+  if (status == nullptr) return std::nullopt;
+  char line[256];
+  std::optional<int64_t> kb;
+  while (std::fgets(line, sizeof(line), status) != nullptr) {
+    long long value = 0;
+    if (std::sscanf(line, "VmHWM: %lld kB", &value) == 1) kb = value;
+  }
+  std::fclose(status);
+  return kb;
+}
+
+TEST_F(CliTest, StreamedSampleKeepsMemoryBoundedWhateverN) {
+  // 48 networks of 1.5 MiB each (72 MiB) through 4 MiB messages: holding them all, as the
+  // stacking in memory did, would raise the peak by 72 MiB at least; the spool on disk by a
+  // few buffers.
+  server_.service().columns = 1 << 17;  // 3 x 2^17 floats = 1.5 MiB a network
+  client::ClientOptions options = client_->options();
+  options.max_message_bytes = 4 << 20;
+  auto client = *client::Client::Connect(options);
+  SampleArgs args;
+  args.n = 48;
+  args.seed = 6;
+  args.npz = dir_ + "/w.npz";
+  args.pt = dir_ + "/w.pt";
+  const std::optional<int64_t> before = PeakRssKb(/*reset=*/true);
+  if (!before.has_value()) GTEST_SKIP() << "cannot reset the peak RSS (/proc/self/clear_refs)";
+  std::ostringstream out;
+  const absl::Status s = RunSample(*client, "mnist", args, out);
+  const int64_t peak_growth_mb = (*PeakRssKb(/*reset=*/false) - *before) / 1024;
+  RecordProperty("peak_growth_mb", static_cast<int>(peak_growth_mb));
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_NE(out.str().find("streamed 48 networks"), std::string::npos) << out.str();
+  EXPECT_LT(peak_growth_mb, 36) << "peak memory grew by " << peak_growth_mb << " MiB";
+  absl::StatusOr<std::string> npz = client::ReadFile(args.npz);
+  ASSERT_TRUE(npz.ok()) << npz.status();
+  EXPECT_GT(npz->size(), size_t{72} << 20);
+  if (!client::testing::PythonHas("numpy")) return;
+  EXPECT_EQ(client::testing::RunPython(R"PY(
+import numpy as np
+n = np.load(')PY" + args.npz + R"PY(')
+assert n['layer0'].shape == (48, 2, 131072), n['layer0'].shape
+assert n['layer1'][47, 0, 8] == 6000 + 470 + 1 + 1, n['layer1'][47, 0, 8]
+)PY"),
+            0);
+}
+
+TEST_F(CliTest, StreamedSampleOutOfTimeNamesTheDeadlineFlagAndWritesNothing) {
+  server_.service().stream_interval = absl::Milliseconds(100);  // 20 networks: 2 s
+  client::ClientOptions options = client_->options();
+  options.deadline = absl::Milliseconds(700);
+  options.max_message_bytes = 512;  // streams
+  auto client = *client::Client::Connect(options);
+  SampleArgs args;
+  args.n = 20;
+  args.seed = 1;
+  args.npz = dir_ + "/w.npz";
+  std::ostringstream out;
+  const absl::Status s = RunSample(*client, "mnist", args, out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
+  EXPECT_EQ(s.message().rfind("--deadline: streaming 20 networks (", 0), 0u) << s;
+  EXPECT_NE(s.message().find("raise --deadline"), std::string::npos) << s;
+  EXPECT_FALSE(std::filesystem::exists(args.npz));
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    ADD_FAILURE() << "left behind: " << entry.path();
+  }
 }
 
 TEST_F(CliTest, SampleRejectsSeedWithZ) {
@@ -223,6 +315,34 @@ TEST_F(CliTest, PathNamesTheFlagOfEachBadArgument) {
     EXPECT_EQ(s.message().rfind(message, 0), 0u) << s;
   }
   EXPECT_EQ(server_.service().calls.load(), 0);
+}
+
+TEST_F(CliTest, LabelsOfAnotherSetAreRefusedEvenWhenLimitCutsBothToTheSameCount) {
+  // --labels train-labels --images t10k-images --limit 2: both have >= 2 entries, yet they
+  // do not belong together.
+  const std::string images = WriteIdx("images", 0x08, {4, 2, 2}, std::string(16, '\x10'));
+  const std::string labels = WriteIdx("labels", 0x08, {6}, std::string(6, '\x01'));
+  ClassifyArgs classify;
+  classify.images = {images};
+  classify.labels = labels;
+  classify.limit = 2;
+  std::ostringstream out;
+  absl::Status s = RunClassify(*client_, "mnist", classify, out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(s.message(), "--labels: 6 labels for 4 images");
+  PathArgs path;
+  path.images = images;
+  path.labels = labels;
+  path.limit = 2;
+  s = RunPath(*client_, "mnist", path, out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(s.message(), "--labels: 6 labels for 4 images");
+  EXPECT_EQ(server_.service().calls.load(), 0);
+  // Matching files cut by --limit are fine.
+  classify.labels = WriteIdx("labels4", 0x08, {4}, std::string("\x00\x09\x02\x07", 4));
+  s = RunClassify(*client_, "mnist", classify, out);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_NE(out.str().find("accuracy 0.5000 (1/2)"), std::string::npos) << out.str();
 }
 
 TEST_F(CliTest, ImagesMustBeOneIdxImageFileOrPngs) {

@@ -109,12 +109,36 @@ TEST(ClientTest, InvalidOptionsAreRejectedBeforeSending) {
   EXPECT_EQ(server.service().calls.load(), 0);
 }
 
+TEST(ClientTest, CallsWithoutNoiseFailLocallyNamingTheField) {
+  // Nothing listens on port 1: a call that reached for the network would be UNAVAILABLE.
+  ClientOptions options = FastOptions({"127.0.0.1:1"});
+  options.max_attempts = 1;
+  auto client = MustConnect(options);
+  const Tensor images = *MakeUint8(std::vector<uint8_t>(8), {2, 2, 2});
+  auto expect_no_noise = [](const absl::Status& s, absl::string_view message) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_EQ(s.message(), message);
+  };
+  constexpr absl::string_view kSample = "SampleOptions.noise: set seed or z";
+  expect_no_noise(client->SampleWeights("m", SampleOptions()).status(), kSample);
+  expect_no_noise(client->StreamWeights("m", SampleOptions()).status(), kSample);
+  expect_no_noise(client->SampleWeightsAsync("m", SampleOptions()).get().status(), kSample);
+  constexpr absl::string_view kClassify = "ClassifyOptions.noise: set seed or z";
+  expect_no_noise(client->Classify("m", images, ClassifyOptions()).status(), kClassify);
+  expect_no_noise(client->ClassifyAsync("m", images, ClassifyOptions()).get().status(), kClassify);
+  PathOptions path;
+  expect_no_noise(client->InterpolatePath("m", path).status(), "PathOptions.start: set seed or z");
+  path.start = Noise::FromSeed(1);
+  expect_no_noise(client->InterpolatePath("m", path).status(), "PathOptions.end: set seed or z");
+}
+
 TEST(ClientTest, ClassifyConvertsPredictionsAndMembers) {
   FakeServer server;
   auto client = MustConnect(FastOptions({server.address()}));
   std::vector<uint8_t> pixels(12 * 4, 128);
   ClassifyOptions options;
   options.ensemble_size = 5;
+  options.noise = Noise::FromSeed(9);
   options.rule = EnsembleRule::kMajorityVote;
   options.return_members = true;
   absl::StatusOr<ClassifyResult> result =
@@ -170,6 +194,7 @@ TEST(ClientTest, StreamWeightsCallbackErrorCancels) {
   auto client = MustConnect(FastOptions({server.address()}));
   SampleOptions options;
   options.n = 100;
+  options.noise = Noise::FromSeed(4);
   int seen = 0;
   absl::Status s = client->StreamWeights("fake", options, [&seen](GeneratedNetwork) {
     return ++seen == 2 ? absl::AbortedError("enough") : absl::OkStatus();
@@ -184,6 +209,7 @@ TEST(ClientTest, StreamIsNotRetriedAfterDelivering) {
   auto client = MustConnect(FastOptions({server.address()}));
   SampleOptions options;
   options.n = 5;
+  options.noise = Noise::FromSeed(5);
   int seen = 0;
   absl::Status s = client->StreamWeights("fake", options, [&seen](GeneratedNetwork) {
     ++seen;

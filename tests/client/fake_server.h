@@ -18,19 +18,21 @@
 
 namespace hnet::client::testing {
 
-// Weights of layer `layer` of network `index` under `seed`: [2, 3] for layer 0, [1, 3] for
-// layer 1, element k = seed * 1000 + index * 10 + layer + k / 8 (exact in float32).
+// Weights of layer `layer` of network `index` under `seed`: [2, columns] for layer 0,
+// [1, columns] for layer 1, element k = seed * 1000 + index * 10 + layer + k / 8 (exact in
+// float32 for the default 3 columns).
 inline hnet::v1::TensorProto FakeLayer(uint64_t seed, int n, int first_index, int layer,
-                                       bool batched) {
+                                       bool batched, int columns = 3) {
   const int rows = layer == 0 ? 2 : 1;
   hnet::v1::TensorProto t;
   t.set_dtype(hnet::v1::TensorProto::FLOAT32);
   if (batched) t.add_shape(n);
   t.add_shape(rows);
-  t.add_shape(3);
+  t.add_shape(columns);
   std::string data;
+  data.reserve(static_cast<size_t>(n) * rows * columns * sizeof(float));
   for (int i = 0; i < n; ++i) {
-    for (int k = 0; k < rows * 3; ++k) {
+    for (int k = 0; k < rows * columns; ++k) {
       const float v = seed * 1000.0f + (first_index + i) * 10.0f + layer + k / 8.0f;
       data.append(reinterpret_cast<const char*>(&v), sizeof(v));
     }
@@ -54,6 +56,8 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
   std::atomic<int> sample_calls{0};    // SampleWeights calls
   std::atomic<int> stream_calls{0};    // StreamWeights calls
   std::atomic<int> classify_calls{0};  // Classify calls
+  std::atomic<int> columns{3};         // columns of every generated layer ([2, c] and [1, c])
+  absl::Duration stream_interval = absl::ZeroDuration();  // StreamWeights: wait before each
   absl::Mutex mu;
   hnet::v1::SampleWeightsRequest last_sample ABSL_GUARDED_BY(mu);
   hnet::v1::ClassifyRequest last_classify ABSL_GUARDED_BY(mu);
@@ -107,7 +111,7 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
     for (int layer = 0; layer < 2; ++layer) {
       hnet::v1::LayerWeights* l = response->add_layers();
       l->set_name("layer" + std::to_string(layer));
-      *l->mutable_weights() = FakeLayer(req->noise().seed(), n, 0, layer, true);
+      *l->mutable_weights() = FakeLayer(req->noise().seed(), n, 0, layer, true, columns);
     }
     if (req->return_z()) {
       hnet::v1::TensorProto* z = response->mutable_z();
@@ -136,12 +140,14 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
       if (i == stream_fail_after.load()) {
         return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream broke");
       }
+      const absl::Time next = absl::Now() + stream_interval;
+      while (absl::Now() < next && !ctx->IsCancelled()) absl::SleepFor(absl::Milliseconds(5));
       hnet::v1::GeneratedNetwork network;
       network.set_index(i);
       for (int layer = 0; layer < 2; ++layer) {
         hnet::v1::LayerWeights* l = network.add_layers();
         l->set_name("layer" + std::to_string(layer));
-        *l->mutable_weights() = FakeLayer(req->noise().seed(), 1, i, layer, false);
+        *l->mutable_weights() = FakeLayer(req->noise().seed(), 1, i, layer, false, columns);
       }
       if (req->return_z()) {  // As SampleWeights: z_i = [i].
         hnet::v1::TensorProto* z = network.mutable_z();
@@ -249,10 +255,10 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
       l->set_name("layer" + std::to_string(layer));
       l->set_kind(layer == 0 ? "conv" : "dense");
       l->add_shape(layer == 0 ? 2 : 1);
-      l->add_shape(3);
-      l->set_weight_count(layer == 0 ? 6 : 3);
+      l->add_shape(columns);
+      l->set_weight_count((layer == 0 ? 2 : 1) * columns);
     }
-    info.set_weight_count(9);
+    info.set_weight_count(3 * columns);
     info.set_z_dim(1);
     info.set_z_distribution(hnet::v1::HyperNetConfig::NORMAL);
     info.set_lambda(1e5);

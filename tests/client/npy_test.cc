@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <fstream>
 
 #include "client/file_io.h"
 #include "client/pt_writer.h"
+#include "client/zip_writer.h"
 #include "tests/client/python_util.h"
 
 namespace hnet::client {
@@ -53,6 +55,72 @@ TEST(NpyTest, DecodeRejectsGarbage) {
             absl::StatusCode::kInvalidArgument);
   npy.replace(npy.find("<f4"), 3, "<c8");
   EXPECT_NE(DecodeNpy(npy).status().message().find("<c8"), std::string::npos);
+}
+
+// A source passing `tensor`'s bytes in pieces of `piece` bytes; the CRC given when `with_crc`.
+TensorSource Pieces(const Tensor& tensor, size_t piece, bool with_crc) {
+  TensorSource source;
+  source.dtype = tensor.dtype;
+  source.shape = tensor.shape;
+  if (with_crc) source.crc32 = Crc32(tensor.bytes);
+  source.produce = [&tensor, piece](ByteSink sink) {
+    for (size_t at = 0; at < tensor.bytes.size(); at += piece) {
+      if (absl::Status s = sink(absl::string_view(tensor.bytes).substr(at, piece)); !s.ok()) {
+        return s;
+      }
+    }
+    return absl::OkStatus();
+  };
+  return source;
+}
+
+TEST(NpyTest, SourcesWriteTheSameFilesAsTensors) {
+  const NamedTensors tensors = {
+      {"layer0", *MakeFloat32(std::vector<float>{1, 2, 3, 4, 5, 6}, {1, 2, 3})},
+      {"empty", *MakeTensor<int32_t>(std::vector<int32_t>{}, {0, 4})},
+      {"z", *MakeTensor<double>(std::vector<double>{0.5, -1}, {2, 1})}};
+  const std::string dir = testing::UniqueTempPath("sources");
+  ASSERT_TRUE(WriteNpz(dir + ".tensors.npz", tensors).ok());
+  ASSERT_TRUE(WriteTorchSave(dir + ".tensors.pt", tensors).ok());
+  ASSERT_TRUE(WriteNpy(dir + ".tensor.npy", tensors[0].second).ok());
+  for (bool with_crc : {false, true}) {
+    NamedTensorSources sources;
+    for (const auto& [name, tensor] : tensors) {
+      sources.emplace_back(name, Pieces(tensor, 5, with_crc));
+    }
+    ASSERT_TRUE(WriteNpz(dir + ".sources.npz", sources).ok());
+    ASSERT_TRUE(WriteTorchSave(dir + ".sources.pt", sources).ok());
+    ASSERT_TRUE(WriteNpy(dir + ".source.npy", sources[0].second).ok());
+    EXPECT_EQ(*ReadFile(dir + ".sources.npz"), *ReadFile(dir + ".tensors.npz")) << with_crc;
+    EXPECT_EQ(*ReadFile(dir + ".sources.pt"), *ReadFile(dir + ".tensors.pt")) << with_crc;
+    EXPECT_EQ(*ReadFile(dir + ".source.npy"), *ReadFile(dir + ".tensor.npy")) << with_crc;
+  }
+  ASSERT_TRUE(WriteNpz(dir + ".of.npz", SourcesOf(tensors)).ok());
+  EXPECT_EQ(*ReadFile(dir + ".of.npz"), *ReadFile(dir + ".tensors.npz"));
+  for (const char* suffix : {".tensors.npz", ".tensors.pt", ".tensor.npy", ".sources.npz",
+                             ".sources.pt", ".source.npy", ".of.npz"}) {
+    std::remove((dir + suffix).c_str());
+  }
+}
+
+TEST(NpyTest, SourcesOfTheWrongSizeOrShapeWriteNoFile) {
+  const Tensor tensor = *MakeFloat32(std::vector<float>{1, 2, 3});
+  TensorSource longer = Pieces(tensor, 4, false);
+  longer.shape = {2};  // 8 bytes announced, 12 given
+  const std::string path = testing::UniqueTempPath("bad.npz");
+  absl::Status s = WriteNpz(path, {{"w", longer}});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+  EXPECT_NE(s.message().find("tensors[w]: the source gave 12 bytes, its shape needs 8"),
+            std::string::npos)
+      << s;
+  s = WriteNpy(path, longer);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+  TensorSource negative = Pieces(tensor, 4, true);
+  negative.shape = {-3};
+  s = WriteTorchSave(path, {{"w", negative}});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("tensors[w]: negative dimension"), std::string::npos) << s;
+  EXPECT_FALSE(std::ifstream(path).good());
 }
 
 TEST(NpyTest, NpzHoldsOneNpyPerTensor) {

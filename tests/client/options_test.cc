@@ -49,6 +49,8 @@ TEST(OptionsTest, ClientOptionErrorsNameTheField) {
 
 TEST(OptionsTest, SampleOptions) {
   SampleOptions o;
+  ExpectInvalid(ValidateSampleOptions(o), "SampleOptions.noise: set seed or z");
+  o.noise = Noise::FromSeed(1);
   EXPECT_TRUE(ValidateSampleOptions(o).ok());
   o.n = 0;
   ExpectInvalid(ValidateSampleOptions(o), "SampleOptions.n");
@@ -57,12 +59,14 @@ TEST(OptionsTest, SampleOptions) {
   o.noise.seed = 3;
   ExpectInvalid(ValidateSampleOptions(o), "not both");
   o = SampleOptions();
+  o.noise = Noise::FromSeed(1);
   o.permutation_gauge = true;
   ExpectInvalid(ValidateSampleOptions(o), "permutation_gauge");
 }
 
 TEST(OptionsTest, ModelVersionMustNotBeNegative) {
   SampleOptions sample;
+  sample.noise = Noise::FromSeed(1);
   sample.version = 3;
   EXPECT_TRUE(ValidateSampleOptions(sample).ok());
   sample.version = -1;
@@ -88,23 +92,41 @@ TEST(OptionsTest, NoiseZMustBeFloat32OfTheRightRank) {
 
 TEST(OptionsTest, ClassifyInputs) {
   const Tensor images = *MakeUint8(std::vector<uint8_t>(8), {2, 2, 2});
-  EXPECT_TRUE(ValidateClassifyOptions(images, {}).ok());
+  ExpectInvalid(ValidateClassifyOptions(images, {}), "ClassifyOptions.noise: set seed or z");
+  ClassifyOptions seeded;
+  seeded.noise = Noise::FromSeed(1);
+  EXPECT_TRUE(ValidateClassifyOptions(images, seeded).ok());
+  seeded.noise = Noise::FromZ(*MakeFloat32(std::vector<float>{1, 2}, {2, 1}));
+  EXPECT_TRUE(ValidateClassifyOptions(images, seeded).ok());
   ExpectInvalid(ValidateClassifyOptions(*MakeUint8(std::vector<uint8_t>(8), {8}), {}),
                 "inputs: shape");
   ExpectInvalid(ValidateClassifyOptions(*MakeTensor<int64_t>(std::vector<int64_t>(8), {2, 2, 2}),
                                         {}),
                 "inputs: dtype");
   ClassifyOptions o;
+  o.noise = Noise::FromSeed(1);
   o.ensemble_size = 0;
   ExpectInvalid(ValidateClassifyOptions(images, o), "ClassifyOptions.ensemble_size");
 }
 
+// Path options with both endpoints set.
+PathOptions SeededPath() {
+  PathOptions o;
+  o.start = Noise::FromSeed(0);
+  o.end = Noise::FromSeed(1);
+  return o;
+}
+
 TEST(OptionsTest, PathOptions) {
   PathOptions o;
+  ExpectInvalid(ValidatePathOptions(o), "PathOptions.start: set seed or z");
+  o.start = Noise::FromSeed(0);
+  ExpectInvalid(ValidatePathOptions(o), "PathOptions.end: set seed or z");
+  o = SeededPath();
   EXPECT_TRUE(ValidatePathOptions(o).ok());
   o.points = 1;
   ExpectInvalid(ValidatePathOptions(o), "PathOptions.points");
-  o = PathOptions();
+  o = SeededPath();
   o.inputs = *MakeUint8(std::vector<uint8_t>(8), {2, 2, 2});
   ExpectInvalid(ValidatePathOptions(o), "PathOptions.labels");
   o.labels = *MakeTensor<int64_t>(std::vector<int64_t>{1, 2, 3});

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,58 @@ uint16_t Le16(const std::string& s, size_t at) {
 TEST(ZipWriterTest, Crc32KnownValues) {
   EXPECT_EQ(Crc32(""), 0u);
   EXPECT_EQ(Crc32("123456789"), 0xCBF43926u);
+}
+
+TEST(ZipWriterTest, Crc32CombineEqualsTheCrcOfTheConcatenation) {
+  std::mt19937 rng(1234);
+  for (size_t a_size : {0, 1, 7, 300}) {
+    for (size_t b_size : {0, 1, 9, 4096, 100000}) {
+      std::string a(a_size, '\0'), b(b_size, '\0');
+      for (char& c : a) c = static_cast<char>(rng());
+      for (char& c : b) c = static_cast<char>(rng());
+      EXPECT_EQ(Crc32Combine(Crc32(a), Crc32(b), b.size()), Crc32(a + b))
+          << a_size << " + " << b_size;
+    }
+  }
+}
+
+TEST(ZipWriterTest, ProducedEntriesEqualAddedOnes) {
+  const std::string data = "0123456789abcdefghij";
+  ZipWriter added;
+  ASSERT_TRUE(added.Add("e", data, 64).ok());
+  ZipWriter produced;
+  ASSERT_TRUE(produced
+                  .AddProduced(
+                      "e", data.size(), Crc32(data),
+                      [&](absl::FunctionRef<absl::Status(absl::string_view)> sink) {
+                        for (size_t i = 0; i < data.size(); i += 7) {
+                          if (absl::Status s = sink(data.substr(i, 7)); !s.ok()) return s;
+                        }
+                        return absl::OkStatus();
+                      },
+                      64)
+                  .ok());
+  EXPECT_EQ(produced.Finish(), added.Finish());
+}
+
+TEST(ZipWriterTest, ProducingOtherThanTheAnnouncedSizeFailsTheWriter) {
+  std::string archive;
+  ZipWriter zip([&archive](absl::string_view bytes) {
+    archive.append(bytes.data(), bytes.size());
+    return absl::OkStatus();
+  });
+  const absl::Status s = zip.AddProduced(
+      "e", 10, 0,
+      [](absl::FunctionRef<absl::Status(absl::string_view)> sink) { return sink("short"); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+  EXPECT_NE(s.message().find("5 bytes produced, 10 announced"), std::string::npos) << s;
+  EXPECT_EQ(zip.Add("next", "x").code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(zip.Close().code(), absl::StatusCode::kInternal);
+  const absl::Status own =
+      ZipWriter().AddProduced("e", 1, 0, [](absl::FunctionRef<absl::Status(absl::string_view)>) {
+        return absl::DataLossError("source broke");
+      });
+  EXPECT_EQ(own, absl::DataLossError("source broke"));
 }
 
 TEST(ZipWriterTest, StoredEntriesAreAlignedAndListed) {
