@@ -107,7 +107,8 @@ int main(int argc, char** argv) {
   sample->add_option("--seed", sample_args.seed, "Noise seed (default 0)")->check(kUnsigned);
   sample->add_option("--z", sample_args.z_file,
                      "Noise vectors: .npy float32/float64 [n, z_dim] ([z_dim]: one network)");
-  sample->add_flag("--gauge_fixed", sample_args.gauge_fixed, "Apply the scale gauge");
+  sample->add_flag("--gauge_fixed", sample_args.gauge_fixed,
+                   "Apply the scale and logits-bias gauge (server side)");
   sample->add_flag("--permutation_gauge", sample_args.permutation_gauge,
                    "Also sort filters (implies --gauge_fixed)");
   sample->add_flag("--return_z", sample_args.return_z, "Also write z");
