@@ -5,6 +5,7 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -168,10 +169,60 @@ hnet::v1::TrainingConfig WithDefaults(const hnet::v1::TrainingConfig& in) {
   return c;
 }
 
+namespace {
+
+// The first floating-point field of `message` (recursively) that is NaN or infinite, as a
+// dotted path ("optimizer.learning_rate"); empty when all are finite.
+std::string FirstNonFiniteField(const google::protobuf::Message& message,
+                                const std::string& prefix) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    const std::string name = prefix + field->name();
+    const int count = field->is_repeated() ? reflection->FieldSize(message, field) : 1;
+    for (int i = 0; i < count; ++i) {
+      const std::string path = field->is_repeated() ? absl::StrCat(name, "[", i, "]") : name;
+      switch (field->cpp_type()) {
+        case FieldDescriptor::CPPTYPE_DOUBLE: {
+          const double v = field->is_repeated() ? reflection->GetRepeatedDouble(message, field, i)
+                                                : reflection->GetDouble(message, field);
+          if (!std::isfinite(v)) return path;
+          break;
+        }
+        case FieldDescriptor::CPPTYPE_FLOAT: {
+          const float v = field->is_repeated() ? reflection->GetRepeatedFloat(message, field, i)
+                                               : reflection->GetFloat(message, field);
+          if (!std::isfinite(v)) return path;
+          break;
+        }
+        case FieldDescriptor::CPPTYPE_MESSAGE: {
+          const google::protobuf::Message& sub =
+              field->is_repeated() ? reflection->GetRepeatedMessage(message, field, i)
+                                   : reflection->GetMessage(message, field);
+          std::string found = FirstNonFiniteField(sub, path + ".");
+          if (!found.empty()) return found;
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 absl::Status ValidateConfig(const hnet::v1::TrainingConfig& c) {
   auto bad = [](absl::string_view field, absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat("config field ", field, ": ", why));
   };
+  // NaN passes every range check below (each comparison is false), so it is refused first.
+  if (std::string field = FirstNonFiniteField(c, ""); !field.empty()) {
+    return bad(field, "must be finite");
+  }
   if (c.steps() < 0) return bad("steps", "must be >= 0");
   if (c.lambda() <= 0) return bad("lambda", "must be > 0");
   if (c.lambda_growth() <= 0) return bad("lambda_growth", "must be > 0");

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace hnet::core {
 namespace {
 
@@ -39,6 +41,25 @@ TEST(Config, AnEmptyConfigGetsThePapersHypernetwork) {
   *other.mutable_target() = mnist.target();
   other.mutable_target()->mutable_layers()->RemoveLast();
   EXPECT_EQ(WithDefaults(other).hypernet().generators_size(), 0);
+}
+
+TEST(Config, NonFiniteNumbersAreRefusedNamingTheField) {
+  const auto good = WithDefaults(LoadConfig("mnist").value());
+  auto config = good;
+  config.mutable_hypernet()->set_batch_norm_decay(std::nan(""));
+  absl::Status s = ValidateConfig(config);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("hypernet.batch_norm_decay: must be finite"), std::string::npos) << s;
+  config = good;
+  config.mutable_optimizer()->set_learning_rate(std::nan(""));
+  EXPECT_NE(ValidateConfig(config).message().find("optimizer.learning_rate"), std::string::npos);
+  config = good;
+  config.set_lambda(INFINITY);
+  EXPECT_NE(ValidateConfig(config).message().find("field lambda"), std::string::npos);
+  auto toy = WithDefaults(LoadConfig("toy").value());
+  toy.mutable_toy()->set_l2_weight(-INFINITY);
+  EXPECT_NE(ValidateConfig(toy).message().find("toy.l2_weight"), std::string::npos)
+      << ValidateConfig(toy);
 }
 
 TEST(Config, ParseErrorsNameTheLine) {
