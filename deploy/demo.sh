@@ -20,7 +20,7 @@ export HNET_DATA_DIR="${HNET_DATA_DIR:-${REPO_ROOT}/data}"
 
 echo "== training ${STEPS} steps =="
 "${BIN}/hnet-train" --config mnist --steps "${STEPS}" --eval_every "${STEPS}" \
-  --threads "${HNET_THREADS:-$(nproc)}" --out "${RUNS}/models/mnist.hnet"
+  --threads "${HNET_THREADS:-$(nproc)}" --overwrite --out "${RUNS}/models/mnist.hnet"
 
 echo "== serving ${RUNS}/models on 127.0.0.1:${PORT} =="
 "${BIN}/hnet-server" --models "${RUNS}/models" --address 127.0.0.1 --port "${PORT}" \

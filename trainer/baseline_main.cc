@@ -17,6 +17,7 @@
 #include "core/runtime.h"
 #include "trainer/baseline_trainer.h"
 #include "trainer/cli_flags.h"
+#include "trainer/output_path.h"
 
 namespace {
 
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
   bool no_progress = false;
   bool no_final_test = false;
   bool no_validation = false;
+  bool overwrite = false;
   app.add_option("--out", options.out_path,
                  "Weight-ensemble file to write (e.g. runs/baseline-20.hnetw)")
       ->required();
@@ -81,8 +83,13 @@ int main(int argc, char** argv) {
   app.add_flag("--no_progress", no_progress, "Do not draw the progress bar");
   app.add_flag("--no_validation", no_validation, "Skip the per-epoch validation accuracy");
   app.add_flag("--no_final_test", no_final_test, "Skip the test-set accuracies at the end");
+  app.add_flag("--overwrite", overwrite, "Replace an existing --out");
   CLI11_PARSE(app, argc, argv);
   hnet::log::Init(log_level);
+  if (absl::Status s = hnet::trainer::CheckOutputPath("--out", options.out_path, overwrite);
+      !s.ok()) {
+    return Fail(s);
+  }
 
   auto loaded = hnet::core::LoadConfig(config_name);
   if (!loaded.ok()) return Fail(loaded.status());

@@ -7,12 +7,14 @@
 #include <iostream>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "core/checkpoint.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/runtime.h"
 #include "trainer/cli_flags.h"
 #include "trainer/config_overrides.h"
+#include "trainer/output_path.h"
 #include "trainer/trainer.h"
 #include "trainer/validation.h"
 
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
   int64_t networks_per_pass = 0;
   bool no_progress = false;
   bool no_final_test = false;
+  bool overwrite = false;
   app.add_option("--config", config_name,
                  "Shipped config name (" + hnet::core::ShippedConfigNames() + ") or textproto path")
       ->capture_default_str();
@@ -75,8 +78,17 @@ int main(int argc, char** argv) {
   app.add_option("--log_level", log_level, "debug, info, warn or error");
   app.add_flag("--no_progress", no_progress, "Do not draw the progress bar");
   app.add_flag("--no_final_test", no_final_test, "Skip the test-set report at the end");
+  app.add_flag("--overwrite", overwrite,
+               "Replace an existing --out (without it only --resume of the same file may)");
   CLI11_PARSE(app, argc, argv);
   hnet::log::Init(log_level);
+  if (absl::Status s = hnet::trainer::CheckOutputPath("--out", out, overwrite, resume); !s.ok()) {
+    if (absl::IsAlreadyExists(s)) {
+      return Fail(absl::AlreadyExistsError(
+          absl::StrCat(s.message(), ", or --resume ", out, " to continue that run")));
+    }
+    return Fail(s);
+  }
 
   hnet::v1::TrainingConfig config;
   if (!resume.empty()) {

@@ -73,7 +73,7 @@ if has train; then
       part=${BASE%.hnetw}.partial.hnetw
       (
         timeout -s INT -k 15 $tt $B/hnet-baseline --config $CONFIG --ensemble_size 20 \
-          --epochs 10 --seed 120 --device cuda --threads 3 --no_progress --out "$part" \
+          --epochs 10 --seed 120 --device cuda --threads 3 --no_progress --overwrite --out "$part" \
           >"$L/baseline-20.log" 2>&1
         rc=$?
         if [ "$rc" -eq 0 ]; then
