@@ -27,9 +27,8 @@ int64_t StoredParameterCount(const hnet::v1::Checkpoint& checkpoint) {
 
 }  // namespace
 
-absl::StatusOr<HyperNetwork> LoadHyperNetwork(const hnet::v1::Checkpoint& checkpoint,
-                                              const TargetLayout& layout, const c10::Device& device,
-                                              const std::string& path) {
+absl::Status CheckHyperNetworkConfig(const hnet::v1::Checkpoint& checkpoint,
+                                     const TargetLayout& layout, const std::string& path) {
   const hnet::v1::HyperNetConfig& config = checkpoint.config().hypernet();
   const int64_t expected = HyperNetworkParameterCount(layout, config);
   if (expected < 0) {
@@ -43,6 +42,14 @@ absl::StatusOr<HyperNetwork> LoadHyperNetwork(const hnet::v1::Checkpoint& checkp
     return absl::DataLossError(absl::StrCat("checkpoint ", path, ": its hypernet config has ",
                                             expected, " parameters but the file stores ", stored));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<HyperNetwork> LoadHyperNetwork(const hnet::v1::Checkpoint& checkpoint,
+                                              const TargetLayout& layout, const c10::Device& device,
+                                              const std::string& path) {
+  if (absl::Status s = CheckHyperNetworkConfig(checkpoint, layout, path); !s.ok()) return s;
+  const hnet::v1::HyperNetConfig& config = checkpoint.config().hypernet();
   HyperNetwork network{nullptr};
   absl::Status built = TorchCall(absl::StrCat("checkpoint ", path), [&]() -> absl::Status {
     HyperNetwork candidate(layout, config);

@@ -13,6 +13,12 @@
 
 namespace hnet::core {
 
+// The check LoadHyperNetwork makes before allocating: OK when the embedded hypernet config is
+// buildable for `layout` and implies exactly the parameters `checkpoint` stores; DataLoss
+// naming `path` otherwise. Cheap (no tensors are read).
+absl::Status CheckHyperNetworkConfig(const hnet::v1::Checkpoint& checkpoint,
+                                     const TargetLayout& layout, const std::string& path);
+
 // Builds the hypernetwork that `checkpoint` (read from `path`, named in errors) describes for
 // `layout`, loads its parameters and buffers, and moves it to `device` in eval mode. The
 // embedded config is checked against the stored tensors before anything is allocated, so a

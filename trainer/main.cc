@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/checkpoint.h"
 #include "core/config.h"
+#include "core/hypernetwork_loader.h"
 #include "core/log.h"
 #include "core/runtime.h"
 #include "trainer/cli_flags.h"
@@ -95,6 +96,13 @@ int main(int argc, char** argv) {
     // The run's own config travels in its checkpoint.
     auto ckpt = hnet::core::ReadCheckpoint(resume);
     if (!ckpt.ok()) return Fail(ckpt.status());
+    if (!ckpt->config().has_toy()) {
+      // Before the trainer builds a model of the size the embedded config says.
+      auto layout = hnet::core::TargetLayout::Create(ckpt->config().target());
+      if (!layout.ok()) return Fail(layout.status());
+      absl::Status s = hnet::core::CheckHyperNetworkConfig(*ckpt, *layout, resume);
+      if (!s.ok()) return Fail(s);
+    }
     config = ckpt->config();
   } else {
     auto loaded = hnet::core::LoadConfig(config_name);

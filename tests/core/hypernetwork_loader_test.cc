@@ -56,6 +56,7 @@ TEST(LoadHyperNetwork, LoadsWhatWasSavedInEvalMode) {
   const TargetLayout layout = testing::MnistLayout();
   const auto config = testing::MnistConfig();
   const hnet::v1::Checkpoint ckpt = SmallCheckpoint(config, layout);
+  EXPECT_TRUE(CheckHyperNetworkConfig(ckpt, layout, "x.hnet").ok());
   auto loaded = LoadHyperNetwork(ckpt, layout, torch::kCPU, "x.hnet");
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_FALSE((*loaded)->is_training());
