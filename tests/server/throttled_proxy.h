@@ -91,7 +91,9 @@ class ThrottledProxy {
       const ssize_t got = ::read(from, buffer, sizeof(buffer));
       if (got <= 0) break;
       for (ssize_t done = 0; done < got;) {
-        const ssize_t wrote = ::write(to, buffer + done, static_cast<size_t>(got - done));
+        // MSG_NOSIGNAL: a peer that has closed must not SIGPIPE the whole test binary.
+        const ssize_t wrote =
+            ::send(to, buffer + done, static_cast<size_t>(got - done), MSG_NOSIGNAL);
         if (wrote <= 0) {
           ::shutdown(from, SHUT_RDWR);
           return;
