@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <new>
 
 #include "absl/strings/str_cat.h"
 
@@ -118,11 +119,83 @@ absl::Status NotRegular(absl::string_view what, const std::string& path) {
   return absl::InvalidArgumentError(absl::StrCat(what, " ", path, " is not a regular file"));
 }
 
-// The bytes of regular file `path`. Anything else is refused before it is opened (a FIFO is
-// never waited on, a device never opened) and again after (it may have been swapped in
-// between); exactly the size fstat reports is read, so a growing file cannot make this read
-// forever.
-absl::StatusOr<std::string> ReadRegularFile(const std::string& path, absl::string_view what) {
+// Reads up to `size` bytes at the file offset of `fd` into `out`; returns how many were read
+// (fewer only at the end of the file).
+absl::StatusOr<size_t> ReadUpTo(int fd, char* out, size_t size, absl::string_view what,
+                                const std::string& path) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::read(fd, out + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return absl::UnavailableError(
+          absl::StrCat(what, " ", path, " cannot be read: ", std::strerror(errno)));
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+// The fields of a container header that has been checked against the file it came from.
+struct Header {
+  uint32_t crc;
+  uint64_t length;
+};
+
+// Checks the `got` header bytes of a file of `file_size` bytes: the magic of `kind`, format
+// `version`, and a payload length that is what the file holds and at most the limit.
+absl::StatusOr<Header> ParseHeader(const std::string& path, const ContainerKind& kind,
+                                   uint32_t version, const char* bytes, size_t got,
+                                   uint64_t file_size) {
+  auto corrupt = [&](absl::string_view why) {
+    return absl::DataLossError(absl::StrCat(kind.name, " ", path, ": ", why));
+  };
+  const absl::string_view magic(bytes, std::min(got, kMagicSize));
+  if (magic.size() == kMagicSize && magic != kind.magic) {
+    for (const ContainerKind* other : kKnownKinds) {
+      if (magic == other->magic) {
+        return absl::InvalidArgumentError(absl::StrCat(path, " is a ", other->name, ", not a ",
+                                                       kind.name, " (file magic ", other->magic,
+                                                       ", expected ", kind.magic, ")"));
+      }
+    }
+  }
+  if (got < kHeaderSize || file_size < kHeaderSize || magic != kind.magic) {
+    return corrupt(absl::StrCat("not an hnet ", kind.name, " (bad magic or too short)"));
+  }
+  uint32_t file_version;
+  Header header;
+  std::memcpy(&file_version, bytes + 8, 4);
+  std::memcpy(&header.crc, bytes + 12, 4);
+  std::memcpy(&header.length, bytes + 16, 8);
+  if (file_version != version) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(kind.name, " ", path, ": format version ", file_version,
+                     " is not supported (this build reads version ", version, ")"));
+  }
+  if (file_size - kHeaderSize != header.length) {
+    return corrupt(absl::StrCat("truncated or padded: header says ", header.length,
+                                " payload bytes, file has ", file_size - kHeaderSize));
+  }
+  if (header.length > kMaxContainerPayloadBytes) {
+    return corrupt(absl::StrCat("header says ", header.length,
+                                " payload bytes, above the limit of ", kMaxContainerPayloadBytes,
+                                " (no hnet file is that large)"));
+  }
+  return header;
+}
+
+}  // namespace
+
+// The header is read and checked against the file's size before the payload's memory is
+// allocated: a huge or sparse file that is no container costs one small read. Anything but a
+// regular file is refused before it is opened (a FIFO is never waited on, a device never
+// opened) and again after (it may have been swapped in between). Exactly the payload length is
+// read, so a growing file cannot make this read forever.
+absl::StatusOr<std::string> ReadContainerFile(const std::string& path, const ContainerKind& kind,
+                                              uint32_t version, uint32_t* payload_crc) {
+  const absl::string_view what = kind.name;
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return OpenError(errno, what, path);
   if (!S_ISREG(st.st_mode)) return NotRegular(what, path);
@@ -136,67 +209,33 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path, absl::strin
   if (!S_ISREG(st.st_mode)) return NotRegular(what, path);
   // Regular files: blocking reads (some network file systems honour O_NONBLOCK with EAGAIN).
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-  std::string bytes(static_cast<size_t>(st.st_size), '\0');
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      return absl::UnavailableError(
-          absl::StrCat(what, " ", path, " cannot be read: ", std::strerror(errno)));
-    }
-    if (n == 0) break;  // Shrunk while being read: the length check reports it.
-    done += static_cast<size_t>(n);
-  }
-  bytes.resize(done);
-  return bytes;
-}
 
-absl::StatusOr<std::string> ParseContainer(const std::string& path, const ContainerKind& kind,
-                                           uint32_t version, const std::string& bytes,
-                                           uint32_t* payload_crc) {
-  auto corrupt = [&](absl::string_view why) {
-    return absl::DataLossError(absl::StrCat(kind.name, " ", path, ": ", why));
-  };
-  if (bytes.size() >= kMagicSize && absl::string_view(bytes.data(), kMagicSize) != kind.magic) {
-    for (const ContainerKind* other : kKnownKinds) {
-      if (absl::string_view(bytes.data(), kMagicSize) == other->magic) {
-        return absl::InvalidArgumentError(absl::StrCat(path, " is a ", other->name, ", not a ",
-                                                       kind.name, " (file magic ", other->magic,
-                                                       ", expected ", kind.magic, ")"));
-      }
-    }
+  char header_bytes[kHeaderSize];
+  absl::StatusOr<size_t> got = ReadUpTo(fd, header_bytes, kHeaderSize, what, path);
+  if (!got.ok()) return got.status();
+  absl::StatusOr<Header> header =
+      ParseHeader(path, kind, version, header_bytes, *got, static_cast<uint64_t>(st.st_size));
+  if (!header.ok()) return header.status();
+
+  std::string payload;
+  try {
+    payload.resize(static_cast<size_t>(header->length));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(absl::StrCat(what, " ", path, ": cannot allocate ",
+                                                     header->length, " bytes for its payload"));
   }
-  if (bytes.size() < kHeaderSize || absl::string_view(bytes.data(), kMagicSize) != kind.magic) {
-    return corrupt(absl::StrCat("not an hnet ", kind.name, " (bad magic or too short)"));
+  got = ReadUpTo(fd, payload.data(), payload.size(), what, path);
+  if (!got.ok()) return got.status();
+  if (*got != payload.size()) {
+    return absl::DataLossError(absl::StrCat(what, " ", path, ": truncated while being read: ", *got,
+                                            " of ", payload.size(), " payload bytes"));
   }
-  uint32_t file_version, crc;
-  uint64_t length;
-  std::memcpy(&file_version, bytes.data() + 8, 4);
-  std::memcpy(&crc, bytes.data() + 12, 4);
-  std::memcpy(&length, bytes.data() + 16, 8);
-  if (file_version != version) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(kind.name, " ", path, ": format version ", file_version,
-                     " is not supported (this build reads version ", version, ")"));
+  if (Crc32(payload) != header->crc) {
+    return absl::DataLossError(
+        absl::StrCat(what, " ", path, ": checksum mismatch (file is corrupted)"));
   }
-  if (bytes.size() - kHeaderSize != length) {
-    return corrupt(absl::StrCat("truncated or padded: header says ", length,
-                                " payload bytes, file has ", bytes.size() - kHeaderSize));
-  }
-  std::string payload = bytes.substr(kHeaderSize);
-  if (Crc32(payload) != crc) return corrupt("checksum mismatch (file is corrupted)");
-  if (payload_crc != nullptr) *payload_crc = crc;
+  if (payload_crc != nullptr) *payload_crc = header->crc;
   return payload;
-}
-
-}  // namespace
-
-absl::StatusOr<std::string> ReadContainerFile(const std::string& path, const ContainerKind& kind,
-                                              uint32_t version, uint32_t* payload_crc) {
-  auto bytes = ReadRegularFile(path, kind.name);
-  if (!bytes.ok()) return bytes.status();
-  return ParseContainer(path, kind, version, *bytes, payload_crc);
 }
 
 }  // namespace hnet::core
