@@ -7,9 +7,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <new>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -52,12 +55,57 @@ absl::Status WriteAll(int fd, const char* data, size_t size, const std::string& 
   return absl::OkStatus();
 }
 
+// The process umask, read without changing it (umask(2) would race with other threads); 022
+// where /proc does not say.
+mode_t CurrentUmask() {
+  std::FILE* status = std::fopen("/proc/self/status", "re");
+  if (status == nullptr) return 022;
+  unsigned int mask = 022;
+  char line[256];
+  while (std::fgets(line, sizeof(line), status) != nullptr) {
+    if (std::sscanf(line, "Umask: %o", &mask) == 1) break;
+  }
+  std::fclose(status);
+  return static_cast<mode_t>(mask);
+}
+
+// The file `path` names once every symlink on its last component is followed (relative links
+// resolve against the link's directory); `path` itself when it is no symlink. A dangling link
+// resolves to the file it would name. InvalidArgument for a loop of links.
+absl::StatusOr<std::string> ResolveLinks(const std::string& path) {
+  std::string current = path;
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat st;
+    if (::lstat(current.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return current;
+    std::vector<char> link(static_cast<size_t>(st.st_size > 0 ? st.st_size : PATH_MAX) + 1);
+    const ssize_t got = ::readlink(current.c_str(), link.data(), link.size());
+    if (got < 0) return ErrnoStatus("cannot read the symlink", current);
+    if (got == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot write ", path, ": symlink ", current, " names nothing"));
+    }
+    if (static_cast<size_t>(got) >= link.size()) continue;  // Changed meanwhile: again.
+    const std::string target(link.data(), static_cast<size_t>(got));
+    const size_t slash = current.rfind('/');
+    current = target.front() == '/' || slash == std::string::npos
+                  ? target
+                  : absl::StrCat(current.substr(0, slash + 1), target);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("cannot write ", path, ": too many levels of symbolic links"));
+}
+
 }  // namespace
 
 absl::Status WriteContainerFile(const std::string& path, const ContainerKind& kind,
                                 uint32_t version, const std::string& payload) {
   if (kind.magic.size() != kMagicSize) {
     return absl::InternalError(absl::StrCat("container magic '", kind.magic, "' is not 8 bytes"));
+  }
+  if (payload.size() > kMaxContainerPayloadBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot write ", kind.name, " ", path, ": its payload of ", payload.size(),
+                     " bytes is above the limit of ", kMaxContainerPayloadBytes));
   }
   std::string header(kind.magic.data(), kMagicSize);
   const uint32_t crc = Crc32(payload);
@@ -66,29 +114,46 @@ absl::Status WriteContainerFile(const std::string& path, const ContainerKind& ki
   header.append(reinterpret_cast<const char*>(&crc), 4);
   header.append(reinterpret_cast<const char*>(&length), 8);
 
-  const std::filesystem::path target(path);
-  std::filesystem::path dir = target.parent_path();
+  // A symlinked output (latest.hnet -> run3.hnet) is written through: the file it names is
+  // replaced and the link stays.
+  absl::StatusOr<std::string> target = ResolveLinks(path);
+  if (!target.ok()) return target.status();
+  std::filesystem::path dir = std::filesystem::path(*target).parent_path();
   if (dir.empty()) dir = ".";
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("cannot create", tmp);
-  absl::Status status = WriteAll(fd, header.data(), header.size(), tmp);
+  std::filesystem::create_directories(dir, ec);  // A failure shows when the file is created.
+  struct stat st;
+  const bool replaces = ::stat(target->c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  // mkostemp: a fresh name created with O_EXCL (never a file or link placed there before).
+  std::string tmp = absl::StrCat(*target, ".tmp.XXXXXX");
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("cannot create a temporary file for", path);
+  // mkostemp creates 0600: keep the replaced file's permissions, or give a new file what an
+  // ordinary create would (0644 less the umask).
+  const mode_t mode = replaces ? (st.st_mode & 0777) : (0644 & ~CurrentUmask());
+  absl::Status status;
+  if (::fchmod(fd, mode) != 0) status = ErrnoStatus("cannot set the permissions of", tmp);
+  if (status.ok()) status = WriteAll(fd, header.data(), header.size(), tmp);
   if (status.ok()) status = WriteAll(fd, payload.data(), payload.size(), tmp);
   if (status.ok() && ::fsync(fd) != 0) status = ErrnoStatus("cannot fsync", tmp);
   if (::close(fd) != 0 && status.ok()) status = ErrnoStatus("cannot close", tmp);
-  if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    status = ErrnoStatus("cannot rename onto", path);
+  if (status.ok() && ::rename(tmp.c_str(), target->c_str()) != 0) {
+    status = ErrnoStatus("cannot rename onto", *target);
   }
   if (!status.ok()) {
     ::unlink(tmp.c_str());
     return status;
   }
+  // The rename is durable once the directory is synced. A directory this process may write
+  // but not read cannot be opened to sync it; the file is in place all the same.
   const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
+  if (dir_fd < 0) return absl::OkStatus();
+  const bool synced = ::fsync(dir_fd) == 0;
+  const int fsync_errno = errno;
+  ::close(dir_fd);
+  if (!synced && fsync_errno != EINVAL) {  // EINVAL: a file system that cannot sync directories.
+    errno = fsync_errno;
+    return ErrnoStatus("cannot fsync the directory of", *target);
   }
   return absl::OkStatus();
 }

@@ -122,5 +122,75 @@ TEST_F(ContainerTest, PayloadThatCannotBeAllocatedIsResourceExhausted) {
       ReadFailsWithinMemoryLimit(path, absl::StatusCode::kResourceExhausted, "cannot allocate"));
 }
 
+TEST_F(ContainerTest, WritesThroughASymlinkAndKeepsTheLink) {
+  const std::string run = Path("run3.hnet");
+  const std::string latest = Path("latest.hnet");
+  ASSERT_TRUE(WriteContainerFile(run, kCheckpointContainer, kVersion, "old").ok());
+  fs::create_symlink("run3.hnet", latest);  // Relative, as `ln -s run3.hnet latest.hnet`.
+
+  ASSERT_TRUE(WriteContainerFile(latest, kCheckpointContainer, kVersion, "new").ok());
+  ASSERT_TRUE(fs::is_symlink(latest));
+  EXPECT_EQ(fs::read_symlink(latest), "run3.hnet");
+  auto through_link = ReadContainerFile(latest, kCheckpointContainer, kVersion);
+  auto direct = ReadContainerFile(run, kCheckpointContainer, kVersion);
+  ASSERT_TRUE(through_link.ok() && direct.ok());
+  EXPECT_EQ(*through_link, "new");
+  EXPECT_EQ(*direct, "new");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 2);
+}
+
+TEST_F(ContainerTest, WritesTheFileADanglingSymlinkNames) {
+  fs::create_directories(dir_ / "runs");
+  const std::string latest = Path("latest.hnet");
+  fs::create_symlink("runs/run4.hnet", latest);
+  ASSERT_TRUE(WriteContainerFile(latest, kCheckpointContainer, kVersion, "first").ok());
+  EXPECT_TRUE(fs::is_symlink(latest));
+  EXPECT_TRUE(fs::is_regular_file(dir_ / "runs" / "run4.hnet"));
+  auto read = ReadContainerFile(latest, kCheckpointContainer, kVersion);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, "first");
+}
+
+TEST_F(ContainerTest, ALinkPlacedAtThePredictableTemporaryNameIsNeitherFollowedNorUsed) {
+  // The old temporary name, <path>.tmp.<pid>, pre-placed as a link to a file of someone else's.
+  const std::string victim = Path("victim");
+  WriteBytes(victim, "precious");
+  const std::string path = Path("m.hnet");
+  const std::string trap = path + ".tmp." + std::to_string(::getpid());
+  fs::create_symlink(victim, trap);
+
+  ASSERT_TRUE(WriteContainerFile(path, kCheckpointContainer, kVersion, "payload").ok());
+  EXPECT_EQ(ReadBytes(victim), "precious");
+  EXPECT_FALSE(fs::is_symlink(path));
+  auto read = ReadContainerFile(path, kCheckpointContainer, kVersion);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, "payload");
+}
+
+TEST_F(ContainerTest, NewFilesGetTheUmasksPermissionsAndReplacedFilesKeepTheirs) {
+  const mode_t old_umask = ::umask(027);
+  const std::string path = Path("m.hnet");
+  const absl::Status written = WriteContainerFile(path, kCheckpointContainer, kVersion, "a");
+  ::umask(old_umask);
+  ASSERT_TRUE(written.ok()) << written;
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+
+  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+  ASSERT_TRUE(WriteContainerFile(path, kCheckpointContainer, kVersion, "b").ok());
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(ContainerTest, AFailedWriteLeavesNoTemporaryFileBehind) {
+  const std::string path = Path("taken");
+  fs::create_directories(fs::path(path) / "inside");  // A non-empty directory: rename fails.
+  const absl::Status s = WriteContainerFile(path, kCheckpointContainer, kVersion, "payload");
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), HasSubstr(path));
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 1);
+}
+
 }  // namespace
 }  // namespace hnet::core
