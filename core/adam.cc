@@ -6,6 +6,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "core/torch_status.h"
 
 namespace hnet::core {
 
@@ -52,34 +53,68 @@ std::vector<std::pair<std::string, at::Tensor>> Adam::ExportState() const {
   return out;
 }
 
+namespace {
+
+bool Finite(const at::Tensor& t) {
+  return !t.is_floating_point() || t.numel() == 0 || torch::isfinite(t).all().item<bool>();
+}
+
+absl::Status NotFinite(const std::string& name) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("optimizer state: '", name, "' holds NaN or infinity"));
+}
+
+}  // namespace
+
 absl::Status Adam::ImportState(const std::vector<std::pair<std::string, at::Tensor>>& state) {
-  std::map<std::string, at::Tensor> by_name(state.begin(), state.end());
-  auto find = [&](const std::string& name, at::IntArrayRef shape) -> absl::StatusOr<at::Tensor> {
-    auto it = by_name.find(name);
-    if (it == by_name.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("optimizer state: missing '", name, "'"));
+  // .to(), .item() and the comparisons below throw c10::Error on tensors they cannot handle.
+  return TorchCall("optimizer state", [&]() -> absl::Status {
+    std::map<std::string, at::Tensor> by_name(state.begin(), state.end());
+    auto find = [&](const std::string& name, at::IntArrayRef shape) -> absl::StatusOr<at::Tensor> {
+      auto it = by_name.find(name);
+      if (it == by_name.end()) {
+        return absl::InvalidArgumentError(absl::StrCat("optimizer state: missing '", name, "'"));
+      }
+      if (!it->second.defined() || it->second.sizes() != shape) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("optimizer state: '", name, "' has the wrong shape"));
+      }
+      return it->second;
+    };
+    auto step = find("step", {});
+    if (!step.ok()) return step.status();
+    if (!c10::isIntegralType(step->scalar_type(), /*includeBool=*/false)) {
+      return absl::InvalidArgumentError(absl::StrCat("optimizer state: 'step' has dtype ",
+                                                     c10::toString(step->scalar_type()),
+                                                     ", expected an integer"));
     }
-    if (it->second.sizes() != shape) {
+    const int64_t steps = step->item<int64_t>();
+    if (steps < 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat("optimizer state: '", name, "' has the wrong shape"));
+          absl::StrCat("optimizer state: 'step' is ", steps, ", expected >= 0"));
     }
-    return it->second;
-  };
-  auto step = find("step", {});
-  if (!step.ok()) return step.status();
-  std::vector<at::Tensor> m, v;
-  for (const auto& [name, p] : params_) {
-    auto mi = find(name + ".m", p.sizes());
-    if (!mi.ok()) return mi.status();
-    auto vi = find(name + ".v", p.sizes());
-    if (!vi.ok()) return vi.status();
-    m.push_back(mi->to(p.options()).clone());
-    v.push_back(vi->to(p.options()).clone());
-  }
-  steps_ = step->item<int64_t>();
-  m_ = std::move(m);
-  v_ = std::move(v);
-  return absl::OkStatus();
+    std::vector<at::Tensor> m, v;
+    for (const auto& [name, p] : params_) {
+      auto mi = find(name + ".m", p.sizes());
+      if (!mi.ok()) return mi.status();
+      if (!Finite(*mi)) return NotFinite(name + ".m");
+      auto vi = find(name + ".v", p.sizes());
+      if (!vi.ok()) return vi.status();
+      if (!Finite(*vi)) return NotFinite(name + ".v");
+      // The second moment is a running mean of squares: a negative entry would make the next
+      // step's square root NaN.
+      if (vi->numel() > 0 && (*vi < 0).any().item<bool>()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("optimizer state: '", name, ".v' has negative entries"));
+      }
+      m.push_back(mi->to(p.options()).clone());
+      v.push_back(vi->to(p.options()).clone());
+    }
+    steps_ = steps;
+    m_ = std::move(m);
+    v_ = std::move(v);
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace hnet::core

@@ -33,7 +33,9 @@ class Adam {
 
   // State as named tensors ("<param>.m", "<param>.v", and "step" as an int64 scalar).
   std::vector<std::pair<std::string, at::Tensor>> ExportState() const;
-  // Restores ExportState()'s output; fails, changing nothing, on missing names or shapes.
+  // Restores ExportState()'s output. Fails with InvalidArgument, changing nothing, on a missing
+  // name or wrong shape, a "step" that is not an integer scalar >= 0, moments holding NaN or
+  // infinity, or a negative second moment. Never throws.
   absl::Status ImportState(const std::vector<std::pair<std::string, at::Tensor>>& state);
 
  private:

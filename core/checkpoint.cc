@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -54,6 +55,9 @@ absl::StatusOr<hnet::v1::Checkpoint> ReadCheckpoint(const std::string& path,
   if (checkpoint.format_version() != kCheckpointFormatVersion) {
     return corrupt("payload format version disagrees with the header");
   }
+  if (checkpoint.step() < 0) {
+    return corrupt(absl::StrCat("step ", checkpoint.step(), " is negative"));
+  }
   return checkpoint;
 }
 
@@ -91,9 +95,11 @@ absl::StatusOr<at::Tensor> TensorFromProto(const hnet::v1::TensorProto& proto) {
     return absl::DataLossError(absl::StrCat("tensor: shape needs ", bytes, " bytes, data has ",
                                             proto.data().size()));
   }
-  at::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(info->torch));
-  if (!proto.data().empty()) std::memcpy(t.data_ptr(), proto.data().data(), proto.data().size());
-  return t;
+  return TorchCall("tensor", [&] {
+    at::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(info->torch));
+    if (!proto.data().empty()) std::memcpy(t.data_ptr(), proto.data().data(), proto.data().size());
+    return t;
+  });
 }
 
 void AppendNamedTensors(const std::vector<std::pair<std::string, at::Tensor>>& tensors,
@@ -105,13 +111,31 @@ void AppendNamedTensors(const std::vector<std::pair<std::string, at::Tensor>>& t
   }
 }
 
+absl::Status CheckFinite(const at::Tensor& tensor) {
+  return TorchCall("checking tensor values", [&]() -> absl::Status {
+    if (!tensor.is_floating_point() || tensor.numel() == 0) return absl::OkStatus();
+    if (torch::isfinite(tensor).all().item<bool>()) return absl::OkStatus();
+    const int64_t nan = torch::isnan(tensor).sum().item<int64_t>();
+    const int64_t inf = torch::isinf(tensor).sum().item<int64_t>();
+    return absl::DataLossError(
+        absl::StrCat("holds non-finite values (", nan, " NaN, ", inf, " infinite)"));
+  });
+}
+
 absl::StatusOr<std::vector<std::pair<std::string, at::Tensor>>> ReadNamedTensors(
     const google::protobuf::RepeatedPtrField<hnet::v1::NamedTensor>& in) {
   std::vector<std::pair<std::string, at::Tensor>> out;
+  std::set<std::string> names;
   for (const hnet::v1::NamedTensor& named : in) {
+    if (!names.insert(named.name()).second) {
+      return absl::DataLossError(absl::StrCat("tensor '", named.name(), "' appears twice"));
+    }
     auto tensor = TensorFromProto(named.tensor());
     if (!tensor.ok()) {
       return absl::DataLossError(absl::StrCat("'", named.name(), "': ", tensor.status().message()));
+    }
+    if (absl::Status s = CheckFinite(*tensor); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("tensor '", named.name(), "' ", s.message()));
     }
     out.emplace_back(named.name(), *tensor);
   }
@@ -134,7 +158,12 @@ absl::Status LoadModule(const hnet::v1::Checkpoint& checkpoint, torch::nn::Modul
   auto buffers = ReadNamedTensors(checkpoint.buffers());
   if (!buffers.ok()) return buffers.status();
   std::map<std::string, at::Tensor> stored(params->begin(), params->end());
-  for (auto& entry : *buffers) stored.insert(entry);
+  for (auto& entry : *buffers) {
+    if (!stored.insert(entry).second) {
+      return absl::DataLossError(
+          absl::StrCat("tensor '", entry.first, "' is both a parameter and a buffer"));
+    }
+  }
 
   std::vector<std::pair<at::Tensor, at::Tensor>> copies;  // (destination, source)
   auto match = [&](const std::string& name, const at::Tensor& dest) -> absl::Status {

@@ -27,18 +27,30 @@ inline constexpr ContainerKind kCheckpointContainer{"HNETCKPT", "checkpoint"};
 // A set of explicit target networks (core/weight_ensemble.h).
 inline constexpr ContainerKind kWeightEnsembleContainer{"HNETWENS", "weight ensemble"};
 
+// The largest payload a container holds: protobuf's limit for one message (2 GiB - 1).
+inline constexpr uint64_t kMaxContainerPayloadBytes = 0x7fffffff;
+
 // Writes header + `payload` to `path` atomically (a crash leaves the old file or the new one),
-// creating the parent directory. Errors name the path. Thread-compatible per path.
+// creating the parent directory. The bytes go to a fresh temporary file beside the target,
+// created exclusively (never through a file or link already there), synced, renamed onto the
+// target, and the directory synced. When `path` is a symlink (latest.hnet -> run3.hnet) the
+// file it names is replaced and the link stays. A replaced file keeps its permission bits; a
+// new one gets 0644 less the umask. InvalidArgument for a payload above
+// kMaxContainerPayloadBytes or a loop of symlinks; errors name the path. Thread-compatible per
+// path.
 absl::Status WriteContainerFile(const std::string& path, const ContainerKind& kind,
                                 uint32_t version, const std::string& payload);
 
-// Reads and verifies a container of `kind` with format `version`; returns the payload. NotFound if
-// missing; PermissionDenied if unreadable; InvalidArgument if not a regular file (a FIFO or
-// device is refused without opening it), a symlink loop or too long a path, or another known
-// kind of hnet file (the message says which); Unavailable for transient I/O errors;
-// DataLoss if truncated, corrupted or not an hnet file; FailedPrecondition for another format
-// version. Messages start with "<kind.name> <path>". Sets *payload_crc (when not null) to the
-// verified CRC-32 of the payload.
+// Reads and verifies a container of `kind` with format `version`; returns the payload. The
+// header is checked before any memory is set aside for the payload, so a huge file that is no
+// container (or claims a payload above kMaxContainerPayloadBytes) costs one 24-byte read.
+// NotFound if missing; PermissionDenied if unreadable; InvalidArgument if not a regular file (a
+// FIFO or device is refused without opening it), a symlink loop or too long a path, or another
+// known kind of hnet file (the message says which); Unavailable for transient I/O errors;
+// DataLoss if truncated, padded, corrupted, larger than the limit or not an hnet file;
+// FailedPrecondition for another format version; ResourceExhausted when the payload's memory
+// cannot be allocated. Messages start with "<kind.name> <path>" (another kind's with the
+// path). Sets *payload_crc (when not null) to the verified CRC-32 of the payload.
 absl::StatusOr<std::string> ReadContainerFile(const std::string& path, const ContainerKind& kind,
                                               uint32_t version, uint32_t* payload_crc = nullptr);
 

@@ -35,8 +35,9 @@ struct RawFile {
 };
 
 // Reads `path`, or `path`.gz when `path` is missing, fully decompressed (gzread passes plain
-// files through). NotFound when neither exists; DataLoss on a corrupt or truncated gzip stream.
-absl::StatusOr<RawFile> ReadRaw(const std::string& path) {
+// files through). NotFound when neither exists; DataLoss on a corrupt or truncated gzip stream,
+// and as soon as the contents pass `max_bytes` (a gzip bomb never gets more memory than that).
+absl::StatusOr<RawFile> ReadRaw(const std::string& path, size_t max_bytes) {
   RawFile raw;
   std::error_code ec;
   for (const std::string& candidate : {path, path + ".gz"}) {
@@ -57,11 +58,18 @@ absl::StatusOr<RawFile> ReadRaw(const std::string& path) {
         absl::StrCat("cannot open ", raw.path, ": ", err != 0 ? std::strerror(err) : "zlib error"));
   }
   gzbuffer(file, 1 << 17);
-  constexpr unsigned kChunk = 1 << 20;
+  constexpr size_t kChunk = 1 << 20;
   for (;;) {
     const size_t old_size = raw.bytes.size();
-    raw.bytes.resize(old_size + kChunk);
-    const int got = gzread(file, raw.bytes.data() + old_size, kChunk);
+    if (old_size > max_bytes) {
+      gzclose_r(file);
+      return absl::DataLossError(absl::StrCat("IDX file ", raw.path, " is too large: more than ",
+                                              max_bytes, " bytes (decompressed)"));
+    }
+    // At most one byte past the limit is ever read.
+    const size_t chunk = std::min(kChunk, max_bytes + 1 - old_size);
+    raw.bytes.resize(old_size + chunk);
+    const int got = gzread(file, raw.bytes.data() + old_size, static_cast<unsigned>(chunk));
     if (got < 0) {
       int errnum = 0;
       std::string message = gzerror(file, &errnum);
@@ -162,10 +170,11 @@ absl::StatusOr<at::Tensor> ParseLabels(const RawFile& raw) {
   });
 }
 
-// One file of a dataset and the MD5 of its decompressed bytes.
+// One file of a dataset: its name, the MD5 and the size of its decompressed bytes.
 struct KnownFile {
   const char* name;
   const char* md5;
+  size_t size;
 };
 
 struct DatasetFiles {
@@ -175,24 +184,24 @@ struct DatasetFiles {
 
 constexpr DatasetFiles kMnistFiles = {
     "mnist",
-    {"train-images-idx3-ubyte", "6bbc9ace898e44ae57da46a324031adb"},
-    {"train-labels-idx1-ubyte", "a25bea736e30d166cdddb491f175f624"},
-    {"t10k-images-idx3-ubyte", "2646ac647ad5339dbf082846283269ea"},
-    {"t10k-labels-idx1-ubyte", "27ae3e4e09519cfbb04c329615203637"},
+    {"train-images-idx3-ubyte", "6bbc9ace898e44ae57da46a324031adb", 47040016},
+    {"train-labels-idx1-ubyte", "a25bea736e30d166cdddb491f175f624", 60008},
+    {"t10k-images-idx3-ubyte", "2646ac647ad5339dbf082846283269ea", 7840016},
+    {"t10k-labels-idx1-ubyte", "27ae3e4e09519cfbb04c329615203637", 10008},
 };
 
 constexpr DatasetFiles kFashionMnistFiles = {
     "fashion-mnist",
-    {"train-images-idx3-ubyte", "f4a8712d7a061bf5bd6d2ca38dc4d50a"},
-    {"train-labels-idx1-ubyte", "9018921c3c673c538a1fc5bad174d6f9"},
-    {"t10k-images-idx3-ubyte", "8181f5470baa50b63fa0f6fddb340f0a"},
-    {"t10k-labels-idx1-ubyte", "15d484375f8d13e6eb1aabb0c3f46965"},
+    {"train-images-idx3-ubyte", "f4a8712d7a061bf5bd6d2ca38dc4d50a", 47040016},
+    {"train-labels-idx1-ubyte", "9018921c3c673c538a1fc5bad174d6f9", 60008},
+    {"t10k-images-idx3-ubyte", "8181f5470baa50b63fa0f6fddb340f0a", 7840016},
+    {"t10k-labels-idx1-ubyte", "15d484375f8d13e6eb1aabb0c3f46965", 10008},
 };
 
-// Reads dir/file and checks the MD5 of its decompressed bytes.
+// Reads dir/file, no more than its known size, and checks the MD5 of its decompressed bytes.
 absl::StatusOr<RawFile> ReadVerified(const std::string& dir, const KnownFile& file,
                                      const std::string& data_dir) {
-  absl::StatusOr<RawFile> raw = ReadRaw(absl::StrCat(dir, "/", file.name));
+  absl::StatusOr<RawFile> raw = ReadRaw(absl::StrCat(dir, "/", file.name), file.size);
   if (!raw.ok()) return raw.status();
   const std::string actual = Md5Hex(raw->bytes);
   if (actual != file.md5) {
@@ -246,13 +255,13 @@ std::string DefaultDataDir() {
 }
 
 absl::StatusOr<at::Tensor> ReadIdxImages(const std::string& path) {
-  absl::StatusOr<RawFile> raw = ReadRaw(path);
+  absl::StatusOr<RawFile> raw = ReadRaw(path, kMaxIdxFileBytes);
   if (!raw.ok()) return raw.status();
   return ParseImages(*raw);
 }
 
 absl::StatusOr<at::Tensor> ReadIdxLabels(const std::string& path) {
-  absl::StatusOr<RawFile> raw = ReadRaw(path);
+  absl::StatusOr<RawFile> raw = ReadRaw(path, kMaxIdxFileBytes);
   if (!raw.ok()) return raw.status();
   return ParseLabels(*raw);
 }

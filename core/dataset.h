@@ -4,6 +4,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <cstddef>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -30,16 +31,23 @@ struct MnistData {
 // Fashion-MNIST in <dir>/fashion-mnist.
 std::string DefaultDataDir();
 
+// The most bytes an IDX file may hold once decompressed: 64 MiB, above the largest file of
+// MNIST and Fashion-MNIST (train-images-idx3-ubyte, 47,040,016 bytes).
+inline constexpr size_t kMaxIdxFileBytes = size_t{64} << 20;
+
 // Reads an IDX3 uint8 image file (path or path + ".gz") into uint8 [N, H, W].
-// Errors name the file: NotFound if missing, DataLoss if truncated or malformed.
+// Errors name the file: NotFound if missing, DataLoss if truncated or malformed, or if it
+// holds (decompressed) more than kMaxIdxFileBytes, found without decompressing further.
 absl::StatusOr<at::Tensor> ReadIdxImages(const std::string& path);
 
-// Reads an IDX1 uint8 label file (path or path + ".gz") into int64 [N].
+// Reads an IDX1 uint8 label file (path or path + ".gz") into int64 [N]; errors as
+// ReadIdxImages.
 absl::StatusOr<at::Tensor> ReadIdxLabels(const std::string& path);
 
 // Loads the four files of `kind` from its folder under data_dir, verifies their MD5 sums
-// against the published ones, and splits train/validation/test. Errors name the bad file and
-// say how to fetch it (deploy/fetch_data.sh).
+// against the published ones, and splits train/validation/test. A file is decompressed no
+// further than one byte past its published size (DataLoss naming it beyond that). Errors name
+// the bad file and say how to fetch it (deploy/fetch_data.sh).
 absl::StatusOr<MnistData> LoadMnist(const std::string& data_dir, DatasetKind kind,
                                     int validation_size = 5000);
 

@@ -78,6 +78,8 @@ absl::StatusOr<WeightEnsemble> LoadWeightEnsemble(const std::string& path) {
                                 ", expected float32"));
   }
   if (auto s = CheckEnsemble(file.spec(), *weights); !s.ok()) return corrupt(s.message());
+  if (auto s = CheckFinite(*weights); !s.ok())
+    return corrupt(absl::StrCat("weights ", s.message()));
   WeightEnsemble ensemble;
   ensemble.spec = file.spec();
   ensemble.weights = *weights;

@@ -32,9 +32,10 @@ struct WeightEnsemble {
 // device/dtype is stored as float32). Errors name the path.
 absl::Status SaveWeightEnsemble(const std::string& path, const WeightEnsemble& ensemble);
 
-// Reads and validates (spec valid, weights [N >= 1, weight_count] float32). NotFound if missing;
-// InvalidArgument for a hypernetwork checkpoint; DataLoss for a truncated, corrupt or inconsistent
-// file; FailedPrecondition for another format version. Errors name the path.
+// Reads and validates (spec valid, weights [N >= 1, weight_count] float32, all finite). NotFound
+// if missing; InvalidArgument for a hypernetwork checkpoint; DataLoss for a truncated, corrupt or
+// inconsistent file or weights holding NaN or infinity; FailedPrecondition for another format
+// version. Errors name the path.
 absl::StatusOr<WeightEnsemble> LoadWeightEnsemble(const std::string& path);
 
 }  // namespace hnet::core

@@ -66,11 +66,20 @@ absl::StatusOr<hnet::v1::Checkpoint> RestoreCheckpoint(const std::string& path,
         "config); resume with its own config"));
   }
   auto optimizer_state = core::ReadNamedTensors(ckpt->optimizer_state());
-  if (!optimizer_state.ok()) return optimizer_state.status();
+  if (!optimizer_state.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "checkpoint ", path, ": optimizer state: ", optimizer_state.status().message()));
+  }
   // Stage into copies first so a failure leaves model, optimiser and generator untouched.
   core::Adam staged_adam = adam;
   if (auto s = staged_adam.ImportState(*optimizer_state); !s.ok()) {
     return absl::DataLossError(absl::StrCat("checkpoint ", path, ": ", s.message()));
+  }
+  // MakeCheckpoint saves the optimizer after exactly `step` updates.
+  if (staged_adam.steps() != ckpt->step()) {
+    return absl::DataLossError(absl::StrCat("checkpoint ", path, ": optimizer state has taken ",
+                                            staged_adam.steps(), " steps, the checkpoint says ",
+                                            ckpt->step()));
   }
   at::Generator staged_rng = core::MakeGenerator(0);
   if (auto s = core::SetGeneratorState(staged_rng, ckpt->rng_state()); !s.ok()) {

@@ -31,7 +31,10 @@ hnet::v1::Checkpoint MakeCheckpoint(const hnet::v1::TrainingConfig& config, int6
 
 // Loads `path` into model, adam and rng after checking that it was trained with the same
 // model as `config` (target, hypernetwork, toy settings); returns the checkpoint. On error
-// nothing is changed.
+// nothing is changed: errors of core::ReadCheckpoint; FailedPrecondition for another model;
+// DataLoss naming the file for optimizer state that core::Adam::ImportState refuses, whose
+// step is not the checkpoint's, or for tensors core::LoadModule refuses (NaN, repeated names).
+// Never throws.
 absl::StatusOr<hnet::v1::Checkpoint> RestoreCheckpoint(const std::string& path,
                                                        const hnet::v1::TrainingConfig& config,
                                                        torch::nn::Module& model,

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -65,7 +66,9 @@ TEST_F(CheckpointTest, RoundTripIsExact) {
   for (const auto& item : a) EXPECT_TRUE(torch::equal(item.value(), b[item.key()]));
   auto ab = model->named_buffers(), bb = other->named_buffers();
   for (const auto& item : ab) EXPECT_TRUE(torch::equal(item.value(), bb[item.key()]));
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp." + std::to_string(::getpid())));
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {  // No temporary file.
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
+  }
 }
 
 TEST_F(CheckpointTest, RefusesTruncatedCorruptedAndForeignFiles) {
@@ -153,6 +156,100 @@ TEST_F(CheckpointTest, LoadIntoDifferentModelChangesNothing) {
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("generators.3"), std::string::npos) << s;
   EXPECT_TRUE(torch::equal(before, other->named_parameters()["extractor.linears.0.weight"]));
+}
+
+// The values of the named tensor in `tensors` with element 0 set to `value`.
+void SetFirst(google::protobuf::RepeatedPtrField<hnet::v1::NamedTensor>* tensors,
+              const std::string& name, double value) {
+  for (auto& named : *tensors) {
+    if (named.name() != name) continue;
+    at::Tensor t = TensorFromProto(named.tensor()).value();
+    t.view(-1)[0] = value;
+    *named.mutable_tensor() = TensorToProto(t);
+    return;
+  }
+  ADD_FAILURE() << "no tensor " << name;
+}
+
+TEST_F(CheckpointTest, LoadModuleRefusesNonFiniteParametersAndBuffersNamingThem) {
+  torch::manual_seed(35);
+  const auto config = testing::MnistConfig();
+  HyperNetwork model(testing::MnistLayout(), config.hypernet());
+  const hnet::v1::Checkpoint good = MakeCheckpoint(model);
+  ASSERT_GT(good.buffers_size(), 0);
+  struct Case {
+    bool buffer;
+    double value;
+  };
+  for (const Case& c : {Case{false, std::nan("")}, Case{false, -INFINITY}, Case{true, INFINITY}}) {
+    hnet::v1::Checkpoint ckpt = good;
+    auto* tensors = c.buffer ? ckpt.mutable_buffers() : ckpt.mutable_parameters();
+    std::string name;  // The first floating-point one (not num_batches_tracked).
+    for (const auto& named : *tensors) {
+      if (name.empty() && named.tensor().dtype() == hnet::v1::TensorProto::FLOAT32) {
+        name = named.name();
+      }
+    }
+    ASSERT_FALSE(name.empty());
+    SetFirst(tensors, name, c.value);
+    torch::manual_seed(36);
+    HyperNetwork other(testing::MnistLayout(), config.hypernet());
+    const at::Tensor before = other->named_parameters()["extractor.linears.0.weight"].clone();
+    const absl::Status s = LoadModule(ckpt, other.get());
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << name << " = " << c.value;
+    EXPECT_NE(s.message().find("'" + name + "'"), std::string::npos) << s;
+    EXPECT_NE(s.message().find("non-finite"), std::string::npos) << s;
+    EXPECT_TRUE(torch::equal(before, other->named_parameters()["extractor.linears.0.weight"]));
+  }
+}
+
+TEST_F(CheckpointTest, LoadModuleRefusesARepeatedTensorName) {
+  torch::manual_seed(37);
+  const auto config = testing::MnistConfig();
+  HyperNetwork model(testing::MnistLayout(), config.hypernet());
+  const hnet::v1::Checkpoint good = MakeCheckpoint(model);
+  const std::string name = good.parameters(0).name();
+
+  hnet::v1::Checkpoint twice = good;  // A second copy with another shape, once dropped unseen.
+  hnet::v1::NamedTensor* copy = twice.add_parameters();
+  copy->set_name(name);
+  *copy->mutable_tensor() = TensorToProto(torch::zeros({3}));
+  hnet::v1::Checkpoint both = good;  // A parameter's name among the buffers.
+  *both.add_buffers() = good.parameters(0);
+
+  for (const hnet::v1::Checkpoint& ckpt : {twice, both}) {
+    HyperNetwork other(testing::MnistLayout(), config.hypernet());
+    const absl::Status s = LoadModule(ckpt, other.get());
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+    EXPECT_NE(s.message().find("'" + name + "'"), std::string::npos) << s;
+  }
+}
+
+TEST_F(CheckpointTest, ReadRefusesANegativeStep) {
+  torch::manual_seed(38);
+  HyperNetwork model(testing::MnistLayout(), testing::MnistConfig().hypernet());
+  hnet::v1::Checkpoint ckpt = MakeCheckpoint(model);
+  ckpt.set_step(-1000000);
+  const std::string path = (dir_ / "m.hnet").string();
+  ASSERT_TRUE(WriteCheckpoint(path, ckpt).ok());
+  const absl::Status s = ReadCheckpoint(path).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find(path), std::string::npos) << s;
+  EXPECT_NE(s.message().find("step -1000000 is negative"), std::string::npos) << s;
+}
+
+TEST(ReadNamedTensors, RefusesNonFiniteFloatsNamingTheTensorAndAcceptsIntegers) {
+  google::protobuf::RepeatedPtrField<hnet::v1::NamedTensor> tensors;
+  AppendNamedTensors(
+      {{"step", torch::tensor(int64_t{5})}, {"w.m", torch::zeros({2, 2}, torch::kFloat64)}},
+      &tensors);
+  ASSERT_TRUE(ReadNamedTensors(tensors).ok());
+  SetFirst(&tensors, "w.m", INFINITY);
+  const absl::Status s = ReadNamedTensors(tensors).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("tensor 'w.m' holds non-finite values (0 NaN, 1 infinite)"),
+            std::string::npos)
+      << s;
 }
 
 TEST(TensorProto, RoundTripsDtypesAndRejectsBadSizes) {

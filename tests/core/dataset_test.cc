@@ -5,7 +5,9 @@
 #include <torch/torch.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "core/md5.h"
+#include "tests/memory_limit.h"
 
 namespace hnet::core {
 namespace {
@@ -57,6 +60,20 @@ void WriteGzip(const fs::path& path, const std::string& bytes) {
   if (!bytes.empty()) {
     ASSERT_EQ(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())),
               static_cast<int>(bytes.size()));
+  }
+  ASSERT_EQ(gzclose(file), Z_OK);
+}
+
+// A gzip stream of `size` zero bytes: a "gzip bomb", some hundred times smaller than what it
+// decompresses to.
+void WriteGzipOfZeros(const fs::path& path, size_t size) {
+  gzFile file = gzopen(path.c_str(), "wb");
+  ASSERT_NE(file, nullptr) << path;
+  const std::string zeros(size_t{1} << 20, '\0');
+  for (size_t left = size; left > 0;) {
+    const unsigned piece = static_cast<unsigned>(std::min(left, zeros.size()));
+    ASSERT_EQ(gzwrite(file, zeros.data(), piece), static_cast<int>(piece));
+    left -= piece;
   }
   ASSERT_EQ(gzclose(file), Z_OK);
 }
@@ -265,6 +282,46 @@ TEST_F(IdxReader, RejectsHeaderWhoseSizeOverflows) {
   EXPECT_EQ(ReadIdxImages(path.string()).status().code(), absl::StatusCode::kDataLoss);
 }
 
+TEST_F(IdxReader, RefusesAGzipBombPastTheSizeLimitNamingTheFile) {
+  const fs::path path = dir_ / "images.gz";
+  WriteGzipOfZeros(path, kMaxIdxFileBytes + (size_t{16} << 20));
+  absl::StatusOr<at::Tensor> images = ReadIdxImages(path.string());
+  EXPECT_EQ(images.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(images.status().message()), HasSubstr(path.string()));
+  EXPECT_THAT(std::string(images.status().message()),
+              HasSubstr("more than " + std::to_string(kMaxIdxFileBytes) + " bytes"));
+}
+
+TEST_F(IdxReader, RefusesAHugeSparsePlainFileReadingNoMoreThanTheLimit) {
+  // 100 GiB of nothing (as `truncate -s 100G`), read by a child that may allocate 512 MiB.
+  const fs::path path = dir_ / "images";
+  WritePlain(path, ImagesIdx(1, 28, 28));
+  fs::resize_file(path, uintmax_t{100} << 30);
+  EXPECT_TRUE(hnet::testing::RunWithMemoryHeadroom(size_t{512} << 20, [&] {
+    absl::StatusOr<at::Tensor> images = ReadIdxImages(path.string());
+    const std::string message(images.status().message());
+    const bool ok = images.status().code() == absl::StatusCode::kDataLoss &&
+                    message.find(path.string()) != std::string::npos &&
+                    message.find("too large") != std::string::npos;
+    if (!ok) std::fprintf(stderr, "unexpected: %s\n", images.status().ToString().c_str());
+    return ok;
+  }));
+}
+
+TEST_F(IdxReader, ReadsAFileOfExactlyTheSizeLimit) {
+  // 15,709 images of 16 x 267 and the 16-byte header: 64 MiB exactly.
+  const uint32_t rows = 16, cols = 267, count = 15709;
+  static_assert(16 + size_t{15709} * 16 * 267 == kMaxIdxFileBytes);
+  std::string bytes;
+  for (uint32_t word : {0x803u, count, rows, cols}) AppendBigEndian32(bytes, word);
+  bytes.resize(16 + size_t{count} * rows * cols, '\7');
+  const fs::path path = dir_ / "images";
+  WritePlain(path, bytes);
+  absl::StatusOr<at::Tensor> images = ReadIdxImages(path.string());
+  ASSERT_TRUE(images.ok()) << images.status();
+  EXPECT_EQ(images->size(0), count);
+}
+
 TEST(Md5, MatchesKnownDigests) {
   EXPECT_EQ(Md5Hex(""), "d41d8cd98f00b204e9800998ecf8427e");
   EXPECT_EQ(Md5Hex("a"), "0cc175b9c0f1b6a831c399e269772661");
@@ -362,6 +419,18 @@ TEST_F(LoadMnistSynthetic, RefusesFilesWhoseMd5IsWrong) {
   EXPECT_THAT(message, HasSubstr("6bbc9ace898e44ae57da46a324031adb"));  // Expected.
   EXPECT_THAT(message, HasSubstr(Md5Hex(ImagesIdx(10, 28, 28))));       // Actual.
   EXPECT_THAT(message, HasSubstr("deploy/fetch_data.sh"));
+}
+
+TEST_F(LoadMnistSynthetic, RefusesAGzipBombPastTheFilesPublishedSize) {
+  // 60 MB of zeros where MNIST's largest file (47,040,016 bytes) belongs.
+  fs::create_directories(dir_ / "mnist");
+  const fs::path path = dir_ / "mnist" / "train-images-idx3-ubyte";
+  WriteGzipOfZeros(path.string() + ".gz", 60'000'000);
+  absl::StatusOr<MnistData> data = LoadMnist(dir_.string(), DatasetKind::kMnist);
+  EXPECT_EQ(data.status().code(), absl::StatusCode::kDataLoss);
+  const std::string message(data.status().message());
+  EXPECT_THAT(message, HasSubstr(path.string() + ".gz"));
+  EXPECT_THAT(message, HasSubstr("more than 47040016 bytes"));
 }
 
 // Tests on a real data set, with a scratch dir; skipped where deploy/fetch_data.sh has not been

@@ -61,7 +61,9 @@ TEST_F(WeightEnsembleTest, RoundTripIsExact) {
   EXPECT_EQ(loaded->spec.SerializeAsString(), ensemble.spec.SerializeAsString());
   EXPECT_EQ(loaded->description, "test ensemble");
   EXPECT_EQ(loaded->config.SerializeAsString(), ensemble.config.SerializeAsString());
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp." + std::to_string(::getpid())));
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {  // No temporary file.
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
+  }
 }
 
 TEST_F(WeightEnsembleTest, StoresOtherDtypesAsFloat32) {
@@ -150,6 +152,26 @@ TEST_F(WeightEnsembleTest, LoadRefusesWeightsThatDoNotMatchTheSpec) {
   loaded = LoadWeightEnsemble(path);
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(loaded.status().message().find("float32"), std::string::npos) << loaded.status();
+}
+
+TEST_F(WeightEnsembleTest, LoadRefusesNonFiniteWeights) {
+  // Written through the container: SaveWeightEnsemble itself refuses such weights.
+  at::Tensor weights = torch::zeros({2, 20018});
+  weights[1][7] = std::numeric_limits<float>::quiet_NaN();
+  hnet::v1::WeightEnsembleFile file;
+  file.set_format_version(kWeightEnsembleFormatVersion);
+  *file.mutable_spec() = MnistTargetSpec();
+  *file.mutable_weights() = TensorToProto(weights);
+  std::string payload;
+  ASSERT_TRUE(file.SerializeToString(&payload));
+  const std::string path = Path("e.hnetw");
+  ASSERT_TRUE(
+      WriteContainerFile(path, kWeightEnsembleContainer, kWeightEnsembleFormatVersion, payload)
+          .ok());
+  auto loaded = LoadWeightEnsemble(path);
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(loaded.status().message().find(path), std::string::npos) << loaded.status();
+  EXPECT_NE(loaded.status().message().find("non-finite"), std::string::npos) << loaded.status();
 }
 
 TEST_F(WeightEnsembleTest, RefusesTruncatedCorruptedAndMissingFiles) {

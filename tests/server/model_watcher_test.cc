@@ -108,6 +108,23 @@ TEST_F(ModelWatcherTest, CorruptNewerVersionLeavesTheOlderOneServing) {
   EXPECT_EQ(Summary(Rescan()), "UNLOADED tiny 1, LOADED tiny 2");
 }
 
+TEST_F(ModelWatcherTest, AHugeSparseFileIsRefusedAndTheRestOfTheDirectoryStillLoads) {
+  Start();
+  {  // 1 TiB of nothing (as `truncate -s 1T`): no machine could hold it in memory.
+    std::ofstream(ModelPath("big")) << "not a checkpoint";
+    std::filesystem::resize_file(ModelPath("big"), uint64_t{1} << 40);
+  }
+  testing::WriteTinyCheckpoint(ModelPath("fresh"), 8);
+  const hnet::v1::ModelChanges changes = Rescan();
+  EXPECT_EQ(Summary(changes), "FAILED big 1, LOADED fresh 1");
+  ASSERT_GE(changes.changes_size(), 1);
+  EXPECT_NE(changes.changes(0).message().find("bad magic"), std::string::npos)
+      << changes.changes(0).message();
+  grpc::Status status;
+  EXPECT_EQ(Sample("fresh", 0, 5, &status).model().version(), 1);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
 TEST_F(ModelWatcherTest, DeletedFileUnloadsAndTheNextVersionOnDiskTakesOver) {
   testing::WriteTinyCheckpoint(VersionPath("tiny", 2), 7);
   Start();  // Serves version 2 only (keep_versions 1).

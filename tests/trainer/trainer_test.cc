@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 
 #include "core/checkpoint.h"
 #include "core/config.h"
@@ -123,6 +124,30 @@ TEST_F(TrainerTest, ResumeRefusesADifferentModel) {
   options.config.mutable_hypernet()->set_code_size(16);
   auto result = Train(options);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition) << result.status();
+}
+
+TEST_F(TrainerTest, ResumeRefusesAnOptimizerStepThatIsNotAnIntegerWithoutAborting) {
+  TrainerOptions options;
+  options.config = SmallMnist(1);
+  options.out_path = (dir_ / "a.hnet").string();
+  options.final_test = false;
+  ASSERT_TRUE(Train(options).ok());
+  auto ckpt = core::ReadCheckpoint(options.out_path);
+  ASSERT_TRUE(ckpt.ok()) << ckpt.status();
+  bool replaced = false;
+  for (auto& named : *ckpt->mutable_optimizer_state()) {
+    if (named.name() != "step") continue;
+    *named.mutable_tensor() = core::TensorToProto(
+        torch::tensor(std::numeric_limits<double>::infinity(), torch::kFloat64));
+    replaced = true;
+  }
+  ASSERT_TRUE(replaced);
+  ASSERT_TRUE(core::WriteCheckpoint(options.out_path, *ckpt).ok());
+  options.config = SmallMnist(2);
+  options.resume_path = options.out_path;
+  auto result = Train(options);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kDataLoss) << result.status();
+  EXPECT_NE(result.status().message().find(options.out_path), std::string::npos) << result.status();
 }
 
 TEST_F(TrainerTest, MissingDataNamesTheFileAndTheFix) {
