@@ -9,9 +9,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace hnet::server::testing {
@@ -77,30 +82,78 @@ class ThrottledProxy {
         ::shutdown(client, SHUT_RDWR);
         ::shutdown(server, SHUT_RDWR);
       }
-      pumps_.emplace_back([client, server] { Pump(client, server, 0); });
-      pumps_.emplace_back([this, client, server] { Pump(server, client, bytes_per_second_); });
+      pumps_.emplace_back([client, server] { Pump(client, server); });
+      // Towards the client: the server's bytes are taken as fast as it sends them (they are on
+      // the wire, not in a kernel buffer a reset could discard) and delivered at the rate.
+      auto wire = std::make_shared<Wire>();
+      pumps_.emplace_back([server, wire] { Receive(server, wire.get()); });
+      pumps_.emplace_back([this, client, wire] { Deliver(client, wire.get(), bytes_per_second_); });
     }
   }
 
-  // Copies `from` to `to` until either end closes; `rate` bytes/s at most (0: unlimited).
-  static void Pump(int from, int to, int64_t rate) {
+  // Bytes between the two halves of the throttled direction.
+  struct Wire {
+    std::mutex mu;
+    std::condition_variable changed;
+    std::deque<std::string> chunks;  // Received, not yet delivered.
+    bool ended = false;  // The sender closed (or failed); deliver what is left, then stop.
+  };
+
+  // Writes all of [data, data + size) to `to`; false when `to` failed.
+  static bool WriteAll(int to, const char* data, size_t size) {
+    for (size_t done = 0; done < size;) {
+      // MSG_NOSIGNAL: a peer that has closed must not SIGPIPE the whole test binary.
+      const ssize_t wrote = ::send(to, data + done, size - done, MSG_NOSIGNAL);
+      if (wrote <= 0) return false;
+      done += static_cast<size_t>(wrote);
+    }
+    return true;
+  }
+
+  // Copies `from` to `to` at full speed until either end closes.
+  static void Pump(int from, int to) {
     char buffer[16 << 10];
-    const auto start = std::chrono::steady_clock::now();
-    int64_t sent = 0;
     while (true) {
       const ssize_t got = ::read(from, buffer, sizeof(buffer));
       if (got <= 0) break;
-      for (ssize_t done = 0; done < got;) {
-        // MSG_NOSIGNAL: a peer that has closed must not SIGPIPE the whole test binary.
-        const ssize_t wrote =
-            ::send(to, buffer + done, static_cast<size_t>(got - done), MSG_NOSIGNAL);
-        if (wrote <= 0) {
-          ::shutdown(from, SHUT_RDWR);
-          return;
-        }
-        done += wrote;
+      if (!WriteAll(to, buffer, static_cast<size_t>(got))) {
+        ::shutdown(from, SHUT_RD);  // The other direction may still be delivering.
+        return;
       }
-      sent += got;
+    }
+    ::shutdown(to, SHUT_WR);
+  }
+
+  static void Receive(int from, Wire* wire) {
+    char buffer[16 << 10];
+    while (true) {
+      const ssize_t got = ::read(from, buffer, sizeof(buffer));
+      std::lock_guard<std::mutex> lock(wire->mu);
+      if (got <= 0) {
+        wire->ended = true;
+        wire->changed.notify_all();
+        return;
+      }
+      wire->chunks.emplace_back(buffer, static_cast<size_t>(got));
+      wire->changed.notify_all();
+    }
+  }
+
+  // Delivers the wire's bytes to `to` at no more than `rate` bytes/s, then half-closes `to`.
+  static void Deliver(int to, Wire* wire, int64_t rate) {
+    const auto start = std::chrono::steady_clock::now();
+    int64_t sent = 0;
+    while (true) {
+      std::string chunk;
+      {
+        std::unique_lock<std::mutex> lock(wire->mu);
+        wire->changed.wait(lock, [wire] { return wire->ended || !wire->chunks.empty(); });
+        if (wire->chunks.empty()) break;  // Ended and delivered.
+        chunk = std::move(wire->chunks.front());
+        wire->chunks.pop_front();
+      }
+      if (!WriteAll(to, chunk.data(), chunk.size())) return;
+      sent += static_cast<int64_t>(chunk.size());
       if (rate > 0) {
         std::this_thread::sleep_until(start + std::chrono::microseconds(sent * 1'000'000 / rate));
       }
@@ -115,7 +168,7 @@ class ThrottledProxy {
   std::mutex mu_;
   bool stopped_ = false;
   std::vector<int> fds_;
-  std::vector<std::thread> pumps_;  // Two per connection, added by the accept thread.
+  std::vector<std::thread> pumps_;  // Three per connection, added by the accept thread.
   std::thread accept_thread_;
 };
 
