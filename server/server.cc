@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
 #include "server/auth.h"
+#include "server/socket_drain.h"
 #include "server/tls.h"
 
 #ifndef HNET_VERSION
@@ -190,8 +191,13 @@ void Server::Shutdown() {
     // Waits for at most the one file being read; answers queued ModelAdmin requests, whose
     // handlers then return.
     watcher_->Stop();
-    // gRPC closes connections as soon as its calls are done, which can cut off responses the
-    // client has not read yet; give finished calls a moment to be delivered.
+    // gRPC closes connections as soon as its calls are done, and a close that meets unread
+    // bytes (a client's window updates) resets the connection, discarding what the kernel still
+    // holds for the client. Wait until the peers have acknowledged every byte (a slow link or
+    // reader), then give the last of them a moment to be read.
+    while (UnacknowledgedBytes(port_) > 0 && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     std::this_thread::sleep_for(std::min<Clock::duration>(
         std::chrono::milliseconds(kLingerMs),
         std::max<Clock::duration>(Clock::duration::zero(), deadline - Clock::now())));
