@@ -56,8 +56,9 @@ class Server {
   ModelWatcher& watcher() { return *watcher_; }
 
   // Health NOT_SERVING, refuses new calls (UNAVAILABLE), lets in-flight calls finish for up
-  // to options.drain_timeout_s (plus a short linger so their last messages reach the
-  // clients), cancels the rest, closes the port, stops the workers, then the metrics
+  // to options.drain_timeout_s and, within it, until clients have acknowledged every byte sent
+  // (plus a short linger so the last of them are read), cancels the rest, closes the port,
+  // stops the workers, then the metrics
   // endpoint (/healthz answers 503 from the start of the drain). Idempotent.
   void Shutdown();
 
