@@ -128,27 +128,27 @@ TEST_F(WeightEnsembleTest, SaveRefusesShapeMismatchAndBadSpec) {
   EXPECT_NE(s.message().find("NaN"), std::string::npos) << s;
 }
 
-TEST_F(WeightEnsembleTest, LoadRefusesWeightsThatDoNotMatchTheSpec) {
-  // A well-formed file whose spec and weights disagree (written through the container directly).
+// Writes an MNIST-spec ensemble file with `weights` as given, through the container directly,
+// bypassing SaveWeightEnsemble's checks.
+absl::Status WriteUncheckedEnsemble(const std::string& path, const at::Tensor& weights) {
   hnet::v1::WeightEnsembleFile file;
   file.set_format_version(kWeightEnsembleFormatVersion);
   *file.mutable_spec() = MnistTargetSpec();
-  *file.mutable_weights() = TensorToProto(torch::zeros({2, 100}));
+  *file.mutable_weights() = TensorToProto(weights);
   std::string payload;
-  ASSERT_TRUE(file.SerializeToString(&payload));
+  if (!file.SerializeToString(&payload)) return absl::InternalError("serialize");
+  return WriteContainerFile(path, kWeightEnsembleContainer, kWeightEnsembleFormatVersion, payload);
+}
+
+TEST_F(WeightEnsembleTest, LoadRefusesWeightsThatDoNotMatchTheSpec) {
+  // A well-formed file whose spec and weights disagree (written through the container directly).
   const std::string path = Path("e.hnetw");
-  ASSERT_TRUE(
-      WriteContainerFile(path, kWeightEnsembleContainer, kWeightEnsembleFormatVersion, payload)
-          .ok());
+  ASSERT_TRUE(WriteUncheckedEnsemble(path, torch::zeros({2, 100})).ok());
   auto loaded = LoadWeightEnsemble(path);
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(loaded.status().message().find("20018"), std::string::npos) << loaded.status();
 
-  *file.mutable_weights() = TensorToProto(torch::zeros({2, 20018}, torch::kFloat64));
-  ASSERT_TRUE(file.SerializeToString(&payload));
-  ASSERT_TRUE(
-      WriteContainerFile(path, kWeightEnsembleContainer, kWeightEnsembleFormatVersion, payload)
-          .ok());
+  ASSERT_TRUE(WriteUncheckedEnsemble(path, torch::zeros({2, 20018}, torch::kFloat64)).ok());
   loaded = LoadWeightEnsemble(path);
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(loaded.status().message().find("float32"), std::string::npos) << loaded.status();
@@ -158,16 +158,8 @@ TEST_F(WeightEnsembleTest, LoadRefusesNonFiniteWeights) {
   // Written through the container: SaveWeightEnsemble itself refuses such weights.
   at::Tensor weights = torch::zeros({2, 20018});
   weights[1][7] = std::numeric_limits<float>::quiet_NaN();
-  hnet::v1::WeightEnsembleFile file;
-  file.set_format_version(kWeightEnsembleFormatVersion);
-  *file.mutable_spec() = MnistTargetSpec();
-  *file.mutable_weights() = TensorToProto(weights);
-  std::string payload;
-  ASSERT_TRUE(file.SerializeToString(&payload));
   const std::string path = Path("e.hnetw");
-  ASSERT_TRUE(
-      WriteContainerFile(path, kWeightEnsembleContainer, kWeightEnsembleFormatVersion, payload)
-          .ok());
+  ASSERT_TRUE(WriteUncheckedEnsemble(path, weights).ok());
   auto loaded = LoadWeightEnsemble(path);
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(loaded.status().message().find(path), std::string::npos) << loaded.status();
