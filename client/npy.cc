@@ -141,26 +141,6 @@ absl::StatusOr<Tensor> DecodeNpy(absl::string_view bytes) {
 
 namespace {
 
-// The .npz entries of `tensors` added to `zip`: each "<name>.npy" is a header and the
-// tensor's own bytes (not copied into one string first).
-absl::Status AddNpzEntries(const NamedTensors& tensors, ZipWriter* zip) {
-  std::vector<std::string> headers;
-  for (const auto& [name, tensor] : tensors) {  // all checked before anything is written
-    absl::StatusOr<std::string> header = EncodeNpyHeader(tensor);
-    if (!header.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("tensors[", name, "]: ", header.status().message()));
-    }
-    headers.push_back(*std::move(header));
-  }
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    const absl::string_view pieces[] = {headers[i], tensors[i].second.bytes};
-    absl::Status s = zip->AddPieces(absl::StrCat(tensors[i].first, ".npy"), pieces, 64);
-    if (!s.ok()) return s;
-  }
-  return absl::OkStatus();
-}
-
 // A source checked for writing: its header, byte count and name in errors.
 struct CheckedSource {
   std::string header;
@@ -183,8 +163,9 @@ absl::StatusOr<CheckedSource> Check(std::string field, const TensorSource& sourc
   return checked;
 }
 
-// AddNpzEntries of sources: each entry's CRC combines the header's and the source's.
-absl::Status AddNpzSourceEntries(const NamedTensorSources& tensors, ZipWriter* zip) {
+// The .npz entries of `tensors` added to `zip`: each "<name>.npy" is a header and the
+// source's bytes; its CRC combines theirs.
+absl::Status AddNpzEntries(const NamedTensorSources& tensors, ZipWriter* zip) {
   std::vector<CheckedSource> checked;
   for (const auto& [name, source] : tensors) {  // all checked before anything is written
     absl::StatusOr<CheckedSource> c = Check(absl::StrCat("tensors[", name, "]"), source);
@@ -223,14 +204,16 @@ absl::Status WriteNpy(const std::string& path, const TensorSource& tensor) {
 absl::Status WriteNpz(const std::string& path, const NamedTensorSources& tensors) {
   return WriteFileFrom(path, [&](ByteSink sink) {
     ZipWriter zip([sink](absl::string_view bytes) { return sink(bytes); });
-    if (absl::Status s = AddNpzSourceEntries(tensors, &zip); !s.ok()) return s;
+    if (absl::Status s = AddNpzEntries(tensors, &zip); !s.ok()) return s;
     return zip.Close();
   });
 }
 
 absl::StatusOr<std::string> EncodeNpz(const NamedTensors& tensors) {
+  absl::StatusOr<NamedTensorSources> sources = internal::CheckedSourcesOf(tensors);
+  if (!sources.ok()) return sources.status();
   ZipWriter zip;
-  if (absl::Status s = AddNpzEntries(tensors, &zip); !s.ok()) return s;
+  if (absl::Status s = AddNpzEntries(*sources, &zip); !s.ok()) return s;
   return zip.Finish();
 }
 
@@ -244,11 +227,9 @@ absl::Status WriteNpy(const std::string& path, const Tensor& tensor) {
 }
 
 absl::Status WriteNpz(const std::string& path, const NamedTensors& tensors) {
-  return WriteFileFrom(path, [&](ByteSink sink) {
-    ZipWriter zip([sink](absl::string_view bytes) { return sink(bytes); });
-    if (absl::Status s = AddNpzEntries(tensors, &zip); !s.ok()) return s;
-    return zip.Close();
-  });
+  absl::StatusOr<NamedTensorSources> sources = internal::CheckedSourcesOf(tensors);
+  if (!sources.ok()) return sources.status();
+  return WriteNpz(path, *sources);
 }
 
 absl::StatusOr<Tensor> ReadNpy(const std::string& path) {

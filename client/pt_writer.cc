@@ -118,43 +118,9 @@ void PickleTensor(DType dtype, const std::vector<int64_t>& shape, const std::str
   p->Reduce();
 }
 
-}  // namespace
-
-namespace {
-
-// The entries of a torch.save file of `tensors` added to `zip` (tensor bytes not copied).
-absl::Status AddTorchSaveEntries(const NamedTensors& tensors, ZipWriter* zip) {
-  Pickler pickler;
-  pickler.Begin();
-  pickler.EmptyDict();
-  std::set<std::string> names;
-  if (!tensors.empty()) pickler.Mark();
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    const auto& [name, tensor] = tensors[i];
-    const std::string field = absl::StrCat("tensors[", name, "]");
-    if (!names.insert(name).second) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ": duplicate name"));
-    }
-    if (absl::Status s = ValidateTensor(tensor, field); !s.ok()) return s;
-    pickler.String(name);
-    PickleTensor(tensor.dtype, tensor.shape, std::to_string(i), &pickler);
-  }
-  if (!tensors.empty()) pickler.SetItems();
-  pickler.End();
-
-  if (absl::Status s = zip->Add("archive/data.pkl", pickler.Take(), kAlignment); !s.ok()) {
-    return s;
-  }
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    absl::Status s =
-        zip->Add(absl::StrCat("archive/data/", i), tensors[i].second.bytes, kAlignment);
-    if (!s.ok()) return s;
-  }
-  return zip->Add("archive/version", "3\n", kAlignment);
-}
-
-// AddTorchSaveEntries of sources: each storage entry is produced in pieces.
-absl::Status AddTorchSaveSourceEntries(const NamedTensorSources& tensors, ZipWriter* zip) {
+// The entries of a torch.save file of `tensors` added to `zip`, each storage produced in
+// pieces.
+absl::Status AddTorchSaveEntries(const NamedTensorSources& tensors, ZipWriter* zip) {
   Pickler pickler;
   pickler.Begin();
   pickler.EmptyDict();
@@ -198,23 +164,23 @@ absl::Status AddTorchSaveSourceEntries(const NamedTensorSources& tensors, ZipWri
 }  // namespace
 
 absl::StatusOr<std::string> EncodeTorchSave(const NamedTensors& tensors) {
+  absl::StatusOr<NamedTensorSources> sources = internal::CheckedSourcesOf(tensors);
+  if (!sources.ok()) return sources.status();
   ZipWriter zip;
-  if (absl::Status s = AddTorchSaveEntries(tensors, &zip); !s.ok()) return s;
+  if (absl::Status s = AddTorchSaveEntries(*sources, &zip); !s.ok()) return s;
   return zip.Finish();
 }
 
 absl::Status WriteTorchSave(const std::string& path, const NamedTensors& tensors) {
-  return WriteFileFrom(path, [&](ByteSink sink) {
-    ZipWriter zip([sink](absl::string_view bytes) { return sink(bytes); });
-    if (absl::Status s = AddTorchSaveEntries(tensors, &zip); !s.ok()) return s;
-    return zip.Close();
-  });
+  absl::StatusOr<NamedTensorSources> sources = internal::CheckedSourcesOf(tensors);
+  if (!sources.ok()) return sources.status();
+  return WriteTorchSave(path, *sources);
 }
 
 absl::Status WriteTorchSave(const std::string& path, const NamedTensorSources& tensors) {
   return WriteFileFrom(path, [&](ByteSink sink) {
     ZipWriter zip([sink](absl::string_view bytes) { return sink(bytes); });
-    if (absl::Status s = AddTorchSaveSourceEntries(tensors, &zip); !s.ok()) return s;
+    if (absl::Status s = AddTorchSaveEntries(tensors, &zip); !s.ok()) return s;
     return zip.Close();
   });
 }

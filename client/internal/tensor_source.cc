@@ -7,6 +7,14 @@
 
 namespace hnet::client::internal {
 
+absl::StatusOr<NamedTensorSources> CheckedSourcesOf(const NamedTensors& tensors) {
+  for (const auto& [name, tensor] : tensors) {
+    absl::Status s = ValidateTensor(tensor, absl::StrCat("tensors[", name, "]"));
+    if (!s.ok()) return s;
+  }
+  return SourcesOf(tensors);
+}
+
 absl::StatusOr<uint64_t> SourceBytes(const TensorSource& source, absl::string_view field) {
   const size_t element = ElementSize(source.dtype);
   const std::optional<uint64_t> bytes = ByteCount(source.shape, element);

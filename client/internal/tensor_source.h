@@ -12,6 +12,10 @@
 
 namespace hnet::client::internal {
 
+// The sources of `tensors` (which must outlive them), each checked with ValidateTensor first:
+// INVALID_ARGUMENT naming tensors[name] for a malformed tensor.
+absl::StatusOr<NamedTensorSources> CheckedSourcesOf(const NamedTensors& tensors);
+
 // The byte count of `source` (its shape's elements times its dtype's size); INVALID_ARGUMENT
 // naming `field` for an unknown dtype or a negative or overflowing shape.
 absl::StatusOr<uint64_t> SourceBytes(const TensorSource& source, absl::string_view field);
