@@ -48,6 +48,7 @@
 #include "bench/rpc_bench_support.h"
 #include "core/log.h"
 #include "core/runtime.h"
+#include "flags/flags.h"
 #include "server/generation.h"
 #include "server/responses.h"
 #include "spdlog/spdlog.h"
@@ -62,8 +63,9 @@ namespace {
 using ModelPtr = std::shared_ptr<const hnet::server::LoadedModel>;
 
 int Main(int argc, char** argv) {
-  CLI::App app{"rpc_bench: SampleWeights throughput and Classify latency of hnet-server over "
-               "loopback, next to a raw gRPC baseline"};
+  CLI::App app{
+      "rpc_bench: SampleWeights throughput and Classify latency of hnet-server over "
+      "loopback, next to a raw gRPC baseline"};
   std::string checkpoint = std::string(HNET_SOURCE_DIR) + "/runs/mnist-2000.hnet";
   std::string models_dir;
   std::string model_name;
@@ -82,8 +84,7 @@ int Main(int argc, char** argv) {
   int warmup = 20;
   int cold_requests = 50;
   std::string log_level = "warn";
-  app.add_option("--checkpoint", checkpoint, "A *.hnet checkpoint to serve")
-      ->capture_default_str();
+  app.add_option("--checkpoint", checkpoint, "A *.hnet checkpoint to serve")->capture_default_str();
   app.add_option("--models", models_dir, "Serve every *.hnet of this directory instead");
   app.add_option("--model", model_name, "Model to benchmark (default: the only/first one)");
   app.add_option("--threads", threads, "at::set_num_threads for the whole process (server side)")
@@ -114,6 +115,7 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--log_level", log_level, "Server log level (info logs every call)")
       ->capture_default_str();
+  hnet::flags::RequireDecimalIntegers(app);
   CLI11_PARSE(app, argc, argv);
   // Log lines go to stderr at --log_level; the tables to stdout. The access log (info) is
   // always captured by `access_log`.
@@ -140,12 +142,12 @@ int Main(int argc, char** argv) {
   } else {
     if (!std::filesystem::exists(checkpoint)) Die("no checkpoint " + checkpoint);
     const std::string name = std::filesystem::path(checkpoint).stem().string();
-    ModelPtr m = Check(hnet::server::LoadModel(checkpoint, name, registry_options),
-                       "loading " + checkpoint);
+    ModelPtr m =
+        Check(hnet::server::LoadModel(checkpoint, name, registry_options), "loading " + checkpoint);
     registry = std::make_shared<hnet::server::ModelRegistry>(std::vector<ModelPtr>{m});
   }
-  const ModelPtr model = model_name.empty() ? registry->models().front()
-                                            : Check(registry->Find(model_name), "model");
+  const ModelPtr model =
+      model_name.empty() ? registry->models().front() : Check(registry->Find(model_name), "model");
 
   hnet::server::ServerOptions server_options;
   server_options.address = "127.0.0.1";
@@ -196,17 +198,16 @@ int Main(int argc, char** argv) {
   }
   for (int n : sizes) {
     std::cerr << "SampleWeights n=" << n << " ...\n";
-    sample_rows.push_back(BenchSampleWeights(n, *model, *access_log, payloads[n], *client, *stub, raw_stub,
-                                             min_time, min_rounds, max_rounds,
-                                             std::chrono::milliseconds(gap_ms),
-                                             dump_path.empty() ? nullptr : &dump));
+    sample_rows.push_back(BenchSampleWeights(
+        n, *model, *access_log, payloads[n], *client, *stub, raw_stub, min_time, min_rounds,
+        max_rounds, std::chrono::milliseconds(gap_ms), dump_path.empty() ? nullptr : &dump));
   }
   std::vector<LatencyRow> latency_rows;
   for (int c : client_counts) {
     std::cerr << "Classify clients=" << c << " ...\n";
-    latency_rows.push_back(BenchClassify(absl::StrCat("seed fixed (cached weights)"), c,
-                                         requests, warmup, false, endpoint, *model, ensemble,
-                                         *server, *access_log));
+    latency_rows.push_back(BenchClassify(absl::StrCat("seed fixed (cached weights)"), c, requests,
+                                         warmup, false, endpoint, *model, ensemble, *server,
+                                         *access_log));
   }
   if (cold_requests > 0) {
     std::cerr << "Classify fresh seeds ...\n";
@@ -224,9 +225,8 @@ int Main(int argc, char** argv) {
       "model `%s` (%s): %d hypernetwork parameters, %d weights per generated network, z_dim %d; "
       "server in-process, %d workers, at::get_num_threads() = %d, device %s; BLAS %s; "
       "gRPC %s; %u hardware threads; load average %s before, %s after (%.0f s)\n\n",
-      model->name, model->path, info.parameter_count(), info.weight_count(), info.z_dim(),
-      workers, at::get_num_threads(), model->device.str(), hnet::core::BlasName(),
-      grpc::Version(),
+      model->name, model->path, info.parameter_count(), info.weight_count(), info.z_dim(), workers,
+      at::get_num_threads(), model->device.str(), hnet::core::BlasName(), grpc::Version(),
       std::thread::hardware_concurrency(), load_before, load_after, bench_s);
 
   std::cout << "### SampleWeights (gauge_fixed false), median per call\n\n";
@@ -235,11 +235,11 @@ int Main(int argc, char** argv) {
   std::cout << "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const SampleRow& r : sample_rows) {
     const double mb = static_cast<double>(r.payload_bytes) / 1e6;
-    std::cout << absl::StrFormat("| %d | %.3f MB | %d | %.2f | %.0f | %.1f | %.2f | %.2f | %.1f | "
-                                 "%.0f%% |\n",
-                                 r.n, mb, r.rounds, r.client_s * 1e3, r.n / r.client_s,
-                                 mb / r.client_s, r.stub_s * 1e3, r.raw_s * 1e3, mb / r.raw_s,
-                                 100 * r.raw_s / r.client_s);
+    std::cout << absl::StrFormat(
+        "| %d | %.3f MB | %d | %.2f | %.0f | %.1f | %.2f | %.2f | %.1f | "
+        "%.0f%% |\n",
+        r.n, mb, r.rounds, r.client_s * 1e3, r.n / r.client_s, mb / r.client_s, r.stub_s * 1e3,
+        r.raw_s * 1e3, mb / r.raw_s, 100 * r.raw_s / r.client_s);
   }
   std::cout << "\n### SampleWeights: where the time goes (median ms per call)\n\n";
   std::cout << "| n | server handler (G(z) + encode) | hnet::client | transport (client − "
@@ -249,8 +249,8 @@ int Main(int argc, char** argv) {
   for (const SampleRow& r : sample_rows) {
     std::cout << absl::StrFormat(
         "| %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f%% | %s |\n", r.n,
-        r.handler_s * 1e3, r.client_s * 1e3, r.client_transport_s * 1e3,
-        r.stub_transport_s * 1e3, r.raw_s * 1e3, r.raw_parse_s * 1e3, r.serialize_s * 1e3,
+        r.handler_s * 1e3, r.client_s * 1e3, r.client_transport_s * 1e3, r.stub_transport_s * 1e3,
+        r.raw_s * 1e3, r.raw_parse_s * 1e3, r.serialize_s * 1e3,
         100 * r.raw_s / r.client_transport_s, r.identical ? "yes" : "no");
   }
   std::cout << absl::StrFormat(

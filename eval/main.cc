@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/runtime.h"
 #include "eval/suite.h"
+#include "flags/flags.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"hnet-eval: the paper's section-4 experiments, figures and a report"};
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
                "Write the gnuplot scripts without running gnuplot (render them later from "
                "figures/: for f in *.gp; do gnuplot \"$f\"; done)");
   app.add_option("--log_level", log_level, "debug, info, warn or error");
+  hnet::flags::RequireDecimalIntegers(app);
   CLI11_PARSE(app, argc, argv);
   if (quick) {
     const hnet::eval::EvalOptions scaled = hnet::eval::QuickOptions(hnet::eval::EvalOptions{});

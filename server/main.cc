@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/runtime.h"
+#include "flags/flags.h"
 #include "server/model_registry.h"
 #include "server/options.h"
 #include "server/security_flags.h"
@@ -131,6 +132,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   app.add_option("--metrics_address", options.metrics_address, "Address of the metrics port")
       ->capture_default_str();
+  hnet::flags::RequireDecimalIntegers(app);
   CLI11_PARSE(app, argc, argv);
   hnet::log::Init(log_level);
 

@@ -15,8 +15,8 @@
 #include "core/evaluation.h"
 #include "core/log.h"
 #include "core/runtime.h"
+#include "flags/flags.h"
 #include "trainer/baseline_trainer.h"
-#include "trainer/cli_flags.h"
 #include "trainer/output_path.h"
 
 namespace {
@@ -65,8 +65,7 @@ int main(int argc, char** argv) {
   app.add_option("--lr_decay", options.lr_decay_per_epoch,
                  "Learning rate multiplied by this per epoch (applied smoothly every step)")
       ->capture_default_str();
-  CLI::Option* seed_flag = app.add_option("--seed", seed, "Random seed (overrides the config's)")
-                               ->check(hnet::trainer::NonNegative());
+  CLI::Option* seed_flag = app.add_option("--seed", seed, "Random seed (overrides the config's)");
   app.add_option("--first_network", options.first_network,
                  "Seed-stream index of the first network (train an ensemble in pieces)")
       ->capture_default_str();
@@ -84,6 +83,7 @@ int main(int argc, char** argv) {
   app.add_flag("--no_validation", no_validation, "Skip the per-epoch validation accuracy");
   app.add_flag("--no_final_test", no_final_test, "Skip the test-set accuracies at the end");
   app.add_flag("--overwrite", overwrite, "Replace an existing --out");
+  hnet::flags::RequireDecimalIntegers(app);
   CLI11_PARSE(app, argc, argv);
   hnet::log::Init(log_level);
   if (absl::Status s = hnet::trainer::CheckOutputPath("--out", options.out_path, overwrite);

@@ -13,7 +13,7 @@
 #include "core/hypernetwork_loader.h"
 #include "core/log.h"
 #include "core/runtime.h"
-#include "trainer/cli_flags.h"
+#include "flags/flags.h"
 #include "trainer/config_overrides.h"
 #include "trainer/output_path.h"
 #include "trainer/trainer.h"
@@ -61,8 +61,7 @@ int main(int argc, char** argv) {
       app.add_option("--steps", steps, "Total training steps (overrides the config)");
   CLI::Option* lambda_flag =
       app.add_option("--lambda", lambda, "Accuracy weight lambda (overrides the config)");
-  CLI::Option* seed_flag = app.add_option("--seed", seed, "Random seed (overrides the config)")
-                               ->check(hnet::trainer::NonNegative());
+  CLI::Option* seed_flag = app.add_option("--seed", seed, "Random seed (overrides the config)");
   CLI::Option* eval_every_flag =
       app.add_option("--eval_every", eval_every, "Validation report period in steps");
   CLI::Option* checkpoint_every_flag =
@@ -81,6 +80,7 @@ int main(int argc, char** argv) {
   app.add_flag("--no_final_test", no_final_test, "Skip the test-set report at the end");
   app.add_flag("--overwrite", overwrite,
                "Replace an existing --out (without it only --resume of the same file may)");
+  hnet::flags::RequireDecimalIntegers(app);
   CLI11_PARSE(app, argc, argv);
   hnet::log::Init(log_level);
   if (absl::Status s = hnet::trainer::CheckOutputPath("--out", out, overwrite, resume); !s.ok()) {

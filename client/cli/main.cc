@@ -6,13 +6,12 @@
 #include <optional>
 #include <string>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "client/cli/commands.h"
 #include "client/cli/flags.h"
 #include "client/cli/security.h"
 #include "client/cli/signals.h"
 #include "client/client.h"
+#include "flags/flags.h"
 
 namespace {
 
@@ -26,29 +25,6 @@ const CLI::Validator kPositiveFinite(
       return "";
     },
     "POSITIVE FINITE");
-
-// An integer >= `min`.
-CLI::Validator IntAtLeast(long long min) {
-  return CLI::Validator(
-      [min](std::string& value) -> std::string {
-        long long v = 0;
-        if (!CLI::detail::lexical_cast(value, v) || v < min) {
-          return "must be an integer >= " + std::to_string(min) + ", got " + value;
-        }
-        return "";
-      },
-      "INT >= " + std::to_string(min));
-}
-
-// An unsigned integer (a seed): CLI11 would read "-1" as 2^64 - 1, so a minus sign is refused.
-const CLI::Validator kUnsigned(
-    [](std::string& value) -> std::string {
-      if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(value), "-")) {
-        return "must be an integer >= 0, got " + value;
-      }
-      return "";
-    },
-    "UINT");
 
 int Fail(const absl::Status& status) {
   std::cerr << "hnet: " << status << "\n";
@@ -77,13 +53,13 @@ int main(int argc, char** argv) {
   int64_t model_version = 0;
   app.add_option("--model_version", model_version,
                  "Model version to use (default 0: the latest the server has loaded)")
-      ->check(IntAtLeast(0));
+      ->check(hnet::flags::IntAtLeast(0));
   app.add_option("--deadline", deadline_s, "Seconds per call, retries included")
       ->capture_default_str()
       ->check(kPositiveFinite);
   app.add_option("--max_attempts", max_attempts, "Attempts when the server is unavailable")
       ->capture_default_str()
-      ->check(IntAtLeast(1));
+      ->check(hnet::flags::IntAtLeast(1));
   double max_message_mb = 64;
   app.add_option("--max_message_mb", max_message_mb,
                  "Largest message sent or received, MiB (raise it with the server's for large -n)")
@@ -104,7 +80,7 @@ int main(int argc, char** argv) {
   hnet::cli::SampleArgs sample_args;
   CLI::App* sample = app.add_subcommand("sample", "Generate networks and write their weights");
   sample->add_option("-n", sample_args.n, "Networks to generate (default 1)");
-  sample->add_option("--seed", sample_args.seed, "Noise seed (default 0)")->check(kUnsigned);
+  sample->add_option("--seed", sample_args.seed, "Noise seed (default 0)");
   sample->add_option("--z", sample_args.z_file,
                      "Noise vectors: .npy float32/float64 [n, z_dim] ([z_dim]: one network)");
   sample->add_flag("--gauge_fixed", sample_args.gauge_fixed,
@@ -122,38 +98,35 @@ int main(int argc, char** argv) {
   classify->add_option("--labels", classify_args.labels, "IDX(.gz) labels: report accuracy");
   classify->add_option("-k,--ensemble_size", classify_args.ensemble_size, "Members")
       ->capture_default_str()
-      ->check(IntAtLeast(1));
-  classify->add_option("--seed", classify_args.seed, "Noise seed")
-      ->capture_default_str()
-      ->check(kUnsigned);
+      ->check(hnet::flags::IntAtLeast(1));
+  classify->add_option("--seed", classify_args.seed, "Noise seed")->capture_default_str();
   classify->add_option("--rule", classify_args.rule, "mean, vote or confident")
       ->capture_default_str();
   classify->add_option("--limit", classify_args.limit, "Use the first N inputs (0: all)")
-      ->check(IntAtLeast(0));
+      ->check(hnet::flags::IntAtLeast(0));
   classify->add_option("--batch", classify_args.batch, "Inputs per request")
-      ->check(IntAtLeast(1))
+      ->check(hnet::flags::IntAtLeast(1))
       ->capture_default_str();
   classify->add_option("--show", classify_args.show, "Predictions to print")
       ->capture_default_str()
-      ->check(IntAtLeast(0));
+      ->check(hnet::flags::IntAtLeast(0));
 
   hnet::cli::PathArgs path_args;
   CLI::App* path = app.add_subcommand("path", "Accuracy along paths between two networks");
   path->add_option("--start_seed", path_args.start_seed, "Seed of the first network")
-      ->capture_default_str()
-      ->check(kUnsigned);
+      ->capture_default_str();
   path->add_option("--end_seed", path_args.end_seed, "Seed of the second network")
-      ->capture_default_str()
-      ->check(kUnsigned);
+      ->capture_default_str();
   path->add_option("--points", path_args.points, "Points, endpoints included")
       ->capture_default_str()
-      ->check(IntAtLeast(2));
+      ->check(hnet::flags::IntAtLeast(2));
   path->add_option("--mode", path_args.mode, "both, direct or interpolated")->capture_default_str();
   path->add_option("--images", path_args.images, "IDX(.gz) inputs (default: server's split)");
   path->add_option("--labels", path_args.labels, "IDX(.gz) labels of --images");
   path->add_option("--limit", path_args.limit, "Use the first N of --images (0: all)")
-      ->check(IntAtLeast(0));
+      ->check(hnet::flags::IntAtLeast(0));
   path->add_option("--csv", path_args.csv, "Write t,direct_accuracy,interpolated_accuracy");
+  hnet::flags::RequireDecimalIntegers(app);
   CLI11_PARSE(app, argc, argv);
   sample_args.model_version = model_version;
   classify_args.model_version = model_version;
