@@ -8,6 +8,7 @@
 #define HNET_FLAGS_FLAGS_H_
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -80,6 +81,20 @@ inline CLI::Validator IntAtLeast(int64_t min) {
         return "";
       },
       "INT >= " + std::to_string(min));
+}
+
+// A finite number in [`min`, `max`]: unlike CLI::Range, which lets "nan" through.
+inline CLI::Validator FiniteInRange(double min, double max) {
+  return CLI::Validator(
+      [min, max](std::string& value) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(value, v) || !std::isfinite(v) || v < min || v > max) {
+          return "must be a number in [" + CLI::detail::to_string(min) + ", " +
+                 CLI::detail::to_string(max) + "], got " + value;
+        }
+        return "";
+      },
+      "FLOAT in [" + CLI::detail::to_string(min) + ", " + CLI::detail::to_string(max) + "]");
 }
 
 // Makes every integer option of `app` and of its subcommands (CLI11 type name INT or UINT;

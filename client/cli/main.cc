@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   app.add_option("--max_message_mb", max_message_mb,
                  "Largest message sent or received, MiB (raise it with the server's for large -n)")
       ->capture_default_str()
-      ->check(CLI::Range(1.0 / (1 << 20), 2047.0));
+      ->check(hnet::flags::FiniteInRange(1.0 / (1 << 20), 2047.0));
   hnet::cli::SecurityArgs security;
   app.add_option("--tls_ca", security.tls_ca, "PEM CA certificates that verify the server (TLS)");
   app.add_option("--tls_cert", security.tls_cert, "PEM client certificate chain (mutual TLS)");

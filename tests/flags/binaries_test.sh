@@ -25,4 +25,5 @@ check "--networks: must be a decimal integer, got 1e3" hnet-eval --checkpoint /n
 check "--seed: must be a decimal integer >= 0, got 0x10" hnet sample --server 127.0.0.1:1 --seed 0x10
 check "--points: must be a decimal integer, got 0x3" hnet path --server 127.0.0.1:1 --points 0x3
 check "--model_version: must be a decimal integer, got 0x1" hnet --model_version 0x1 info
+check "--max_message_mb: must be a number in" hnet --max_message_mb nan info
 exit $((failures > 0))

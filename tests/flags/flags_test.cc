@@ -150,5 +150,27 @@ TEST(RequireDecimalIntegers, HelpKeepsTheTypeNames) {
   EXPECT_EQ(t.app.get_option("--version")->get_type_name(), "INT:INT >= 0");
 }
 
+TEST(FiniteInRange, RefusesNaNInfinityAndValuesOutside) {
+  CLI::App app;
+  double mb = 64;
+  app.add_option("--max_message_mb", mb)->check(FiniteInRange(0.5, 2047));
+  const auto parse = [&app](const std::string& value) -> std::string {
+    try {
+      app.parse(std::vector<std::string>{value, "--max_message_mb"});
+    } catch (const CLI::ParseError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  for (const std::string bad : {"nan", "-nan", "inf", "-inf", "0.25", "2048", "x"}) {
+    EXPECT_NE(parse(bad).find("--max_message_mb: must be a number in [0.5"), std::string::npos)
+        << bad << ": " << parse(bad);
+  }
+  ASSERT_EQ(parse("1.5"), "");
+  EXPECT_DOUBLE_EQ(mb, 1.5);
+  ASSERT_EQ(parse("2047"), "");
+  EXPECT_DOUBLE_EQ(mb, 2047);
+}
+
 }  // namespace
 }  // namespace hnet::flags
