@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
@@ -13,6 +14,17 @@ namespace hnet::server {
 namespace {
 
 constexpr absl::string_view kQueueFullPayload = "type.hnet.dev/hnet.server.QueueFull";
+
+// Runs `task`, logging and dropping what it throws.
+void RunGuarded(std::function<void()>& task) {
+  try {
+    task();
+  } catch (const std::exception& e) {
+    log::Error("executor task failed: {}", e.what());
+  } catch (...) {
+    log::Error("executor task failed with an unknown exception");
+  }
+}
 
 }  // namespace
 
@@ -28,21 +40,36 @@ Executor::Executor(Options options) : options_(options) {
 
 Executor::~Executor() { Shutdown(); }
 
-absl::Status Executor::Submit(std::function<void()> task) {
+absl::Status Executor::Submit(std::function<void()> task,
+                              std::shared_ptr<const Cancellation> cancellation) {
+  std::vector<std::function<void()>> abandoned;
+  absl::Status status;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::UnavailableError("server is shutting down");
     const int64_t capacity = std::max<int64_t>(1, options_.queue_capacity);
     if (static_cast<int64_t>(queue_.size()) >= capacity) {
-      absl::Status full = absl::ResourceExhaustedError(absl::StrCat(
-          "server busy: the work queue is full (", capacity, " tasks, --queue_capacity); retry"));
-      full.SetPayload(kQueueFullPayload, absl::Cord());
-      return full;
+      for (auto it = queue_.begin(); it != queue_.end();) {
+        if (it->cancellation != nullptr && it->cancellation->cancelled()) {
+          abandoned.push_back(std::move(it->task));
+          it = queue_.erase(it);
+        } else {
+          ++it;
+        }
+      }
     }
-    queue_.push_back(std::move(task));
+    if (static_cast<int64_t>(queue_.size()) >= capacity) {
+      status = absl::ResourceExhaustedError(absl::StrCat(
+          "server busy: the work queue is full (", capacity, " tasks, --queue_capacity); retry"));
+      status.SetPayload(kQueueFullPayload, absl::Cord());
+    } else {
+      queue_.push_back({std::move(task), std::move(cancellation)});
+    }
   }
-  cv_.notify_one();
-  return absl::OkStatus();
+  if (status.ok()) cv_.notify_one();
+  // Outside the lock: each only reports its cancellation (and frees what it holds).
+  for (std::function<void()>& t : abandoned) RunGuarded(t);
+  return status;
 }
 
 void Executor::Shutdown() {
@@ -71,16 +98,10 @@ void Executor::WorkerLoop() {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // Stopping and drained.
-      task = std::move(queue_.front());
+      task = std::move(queue_.front().task);
       queue_.pop_front();
     }
-    try {
-      task();
-    } catch (const std::exception& e) {
-      log::Error("executor task failed: {}", e.what());
-    } catch (...) {
-      log::Error("executor task failed with an unknown exception");
-    }
+    RunGuarded(task);
   }
 }
 

@@ -82,8 +82,12 @@ class Executor {
   Executor& operator=(const Executor&) = delete;
 
   // Queues `task`. RESOURCE_EXHAUSTED when the queue is full (IsQueueFull), UNAVAILABLE after
-  // Shutdown(). An exception escaping `task` is logged and dropped.
-  absl::Status Submit(std::function<void()> task);
+  // Shutdown(). An exception escaping `task` is logged and dropped. With a `cancellation`, the
+  // task holds its place only until that is cancelled: a Submit that finds the queue full first
+  // takes out the queued tasks whose callers gave up and runs them on its own thread, so such a
+  // task must then only report the cancellation (as RunAsync's do), never do the work.
+  absl::Status Submit(std::function<void()> task,
+                      std::shared_ptr<const Cancellation> cancellation = nullptr);
 
   // Stops accepting tasks, runs those already queued, joins the workers. Idempotent.
   void Shutdown();
@@ -92,12 +96,17 @@ class Executor {
   int64_t queued() const;
 
  private:
+  struct Queued {
+    std::function<void()> task;
+    std::shared_ptr<const Cancellation> cancellation;  // May be null.
+  };
+
   void WorkerLoop();
 
   const Options options_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;
+  std::deque<Queued> queue_;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
 };
@@ -108,30 +117,35 @@ bool IsQueueFull(const absl::Status& status);
 
 // Runs fn(*cancellation) on `executor` without waiting: the worker then hands its result to
 // done(absl::StatusOr<T>). The task is skipped (done gets CANCELLED) when `cancellation` was
-// set before it started; fn should poll it between chunks. `timer` (optional) accumulates the
-// task's time in the queue and running. Returns Submit's status; done runs only when it is OK.
+// set before it started, and then no longer counts against the queue's capacity (done may then
+// run on the thread of a later Submit); fn should poll it between chunks. `timer` (optional)
+// accumulates the task's time in the queue and running. Returns Submit's status; done runs only
+// when it is OK.
 template <typename T, typename Fn, typename Done>
 absl::Status RunAsync(Executor& executor, std::shared_ptr<Cancellation> cancellation, Fn fn,
                       Done done, std::shared_ptr<TaskTimer> timer = nullptr) {
   const auto queued_at = std::chrono::steady_clock::now();
-  return executor.Submit([cancellation = std::move(cancellation), timer = std::move(timer),
-                          queued_at, fn = std::move(fn), done = std::move(done)]() mutable {
-    if (cancellation->cancelled()) {
-      done(absl::StatusOr<T>(absl::CancelledError("cancelled before it started")));
-      return;
-    }
-    const auto started = std::chrono::steady_clock::now();
-    if (timer != nullptr) timer->Started(started - queued_at);
-    // An exception becomes INTERNAL for this call; it never reaches the worker thread.
-    absl::StatusOr<T> result = absl::InternalError("server task: unknown exception");
-    try {
-      result = core::TorchCall("server task",
-                               [&] { return fn(static_cast<const Cancellation&>(*cancellation)); });
-    } catch (...) {  // Not a std::exception: TorchCall lets it through.
-    }
-    if (timer != nullptr) timer->Finished(std::chrono::steady_clock::now() - started);
-    done(std::move(result));
-  });
+  std::shared_ptr<const Cancellation> placeholder = cancellation;
+  return executor.Submit(
+      [cancellation = std::move(cancellation), timer = std::move(timer), queued_at,
+       fn = std::move(fn), done = std::move(done)]() mutable {
+        if (cancellation->cancelled()) {
+          done(absl::StatusOr<T>(absl::CancelledError("cancelled before it started")));
+          return;
+        }
+        const auto started = std::chrono::steady_clock::now();
+        if (timer != nullptr) timer->Started(started - queued_at);
+        // An exception becomes INTERNAL for this call; it never reaches the worker thread.
+        absl::StatusOr<T> result = absl::InternalError("server task: unknown exception");
+        try {
+          result = core::TorchCall(
+              "server task", [&] { return fn(static_cast<const Cancellation&>(*cancellation)); });
+        } catch (...) {  // Not a std::exception: TorchCall lets it through.
+        }
+        if (timer != nullptr) timer->Finished(std::chrono::steady_clock::now() - started);
+        done(std::move(result));
+      },
+      std::move(placeholder));
 }
 
 // Runs fn(cancellation) on `executor` and waits for it, honouring `stop`: RunAsync with a

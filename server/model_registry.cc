@@ -285,12 +285,19 @@ size_t ModelRegistry::size() const {
   return n;
 }
 
-std::vector<ModelPtr> ModelRegistry::Put(ModelPtr model) {
+std::vector<ModelPtr> ModelRegistry::Put(ModelPtr model, const std::vector<ModelPtr>& retiring) {
   std::vector<ModelPtr> removed;
   std::lock_guard<std::mutex> lock(mu_);
   auto found = models_.find(model->name);
   if (found == models_.end()) found = models_.emplace(model->name, VersionMap()).first;
   VersionMap& versions = found->second;
+  for (const ModelPtr& old : retiring) {
+    if (old == nullptr || old->name != model->name) continue;
+    auto it = versions.find(old->version);
+    if (it == versions.end() || it->second != old) continue;
+    removed.push_back(old);
+    versions.erase(it);
+  }
   ModelPtr& slot = versions[model->version];
   if (slot != nullptr) removed.push_back(slot);
   slot = std::move(model);

@@ -26,11 +26,15 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// Whether the file changed within kRecentNs of now. A time further in the future (set by hand,
+// `tar`, another host's clock) says nothing about when the file was written: it would keep
+// the file "recent", and read again on every rescan, until the clock caught up.
 bool IsRecent(const FileStamp& stamp) {
   const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  return now - std::max(stamp.mtime_ns, stamp.ctime_ns) < kRecentNs;
+  auto near_now = [now](int64_t t) { return t > now - kRecentNs && t < now + kRecentNs; };
+  return near_now(stamp.mtime_ns) || near_now(stamp.ctime_ns);
 }
 
 void AddChange(ModelChange::Kind kind, const std::string& name, int64_t version,
@@ -186,7 +190,7 @@ void ModelWatcher::LogSkipped(const std::vector<std::string>& skipped) {
   skipped_logged_ = std::move(now);
 }
 
-ModelWatcher::Result ModelWatcher::DoRescan() {
+ModelWatcher::Result ModelWatcher::DoRescan(std::vector<Leaving> leaving) {
   if (options_.dir.empty()) {
     return absl::FailedPreconditionError("the server has no --models directory to rescan");
   }
@@ -212,15 +216,22 @@ ModelWatcher::Result ModelWatcher::DoRescan() {
   auto gone = [&](const Key& key) {
     return present.count(key) == 0 && scan->unreadable.count(key.first) == 0;
   };
+  leaving_ = std::move(leaving);
   for (const ModelPtr& model : registry_->models()) {
     if (model->source == ModelSource::kDirectory && gone({model->name, model->version})) {
-      Unpublish(model, "its checkpoint file is gone", &changes);
+      leaving_.emplace_back(model, "its checkpoint file is gone");
     }
   }
   for (auto it = files_.begin(); it != files_.end();) {
     it = gone(it->first) ? files_.erase(it) : std::next(it);
   }
   for (const auto& [name, files] : by_name) ReconcileName(name, files, &changes);
+  // What no newly published version took out of the registry leaves now.
+  for (const auto& [model, why] : leaving_) {
+    auto found = registry_->Find(model->name, model->version);
+    if (found.ok() && *found == model) Unpublish(model, why, &changes);
+  }
+  leaving_.clear();
   if (ChangedRegistry(changes) && events_.on_changed) events_.on_changed(registry_->size());
   return changes;
 }
@@ -230,7 +241,9 @@ void ModelWatcher::ReconcileName(const std::string& name,
                                  ModelChanges* changes) {
   std::set<int64_t, std::greater<>> admin;  // Versions loaded through ModelAdmin.
   for (const ModelPtr& model : registry_->Versions(name)) {
-    if (model->source == ModelSource::kAdmin) admin.insert(model->version);
+    const bool leaves = std::any_of(leaving_.begin(), leaving_.end(),
+                                    [&](const Leaving& l) { return l.first == model; });
+    if (model->source == ModelSource::kAdmin && !leaves) admin.insert(model->version);
   }
   // Walk versions from the highest down, admin and directory merged, until keep_versions
   // of them serve. An admin version shadows a file of the same version.
@@ -305,9 +318,15 @@ bool ModelWatcher::Publish(ModelPtr model, double seconds, ModelChange::Kind kin
                            ModelChanges* changes) {
   bool kept = true;
   ModelPtr replaced;
-  for (const ModelPtr& gone : registry_->Put(model)) {
+  std::vector<ModelPtr> retiring;
+  for (const auto& [leaving, why] : leaving_) retiring.push_back(leaving);
+  for (const ModelPtr& gone : registry_->Put(model, retiring)) {
+    auto leaving = std::find_if(leaving_.begin(), leaving_.end(),
+                                [&](const Leaving& l) { return l.first == gone; });
     if (gone == model) {
       kept = false;
+    } else if (leaving != leaving_.end()) {
+      Retire(gone, leaving->second, changes);
     } else if (gone->version == model->version) {
       replaced = gone;
     } else {
@@ -453,13 +472,18 @@ ModelWatcher::Result ModelWatcher::DoUnload(const std::string& name, int64_t ver
       }
     }
   }
+  // The rescan retires the targets as it publishes the versions that now take their place, so
+  // the name keeps resolving; what it did not retire (no directory, a failed scan) goes here.
   ModelChanges changes;
-  for (const ModelPtr& model : targets) Unpublish(model, "unloaded on request", &changes);
   if (!options_.dir.empty()) {
-    Result rescan = DoRescan();
-    if (rescan.ok()) {
-      for (const ModelChange& change : rescan->changes()) *changes.add_changes() = change;
-    }
+    std::vector<Leaving> leaving;
+    for (const ModelPtr& model : targets) leaving.emplace_back(model, "unloaded on request");
+    Result rescan = DoRescan(std::move(leaving));
+    if (rescan.ok()) changes = *std::move(rescan);
+  }
+  for (const ModelPtr& model : targets) {
+    auto found = registry_->Find(model->name, model->version);
+    if (found.ok() && *found == model) Unpublish(model, "unloaded on request", &changes);
   }
   if (events_.on_changed) events_.on_changed(registry_->size());
   return changes;

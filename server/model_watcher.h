@@ -98,6 +98,8 @@ class ModelWatcher {
     FileStamp unloaded_stamp;
   };
   using Key = std::pair<std::string, int64_t>;
+  // A loaded version on its way out, and why (logged and reported when it goes).
+  using Leaving = std::pair<ModelPtr, std::string>;
   struct Task {
     std::function<Result()> operation;
     std::shared_ptr<std::promise<Result>> promise;
@@ -106,7 +108,10 @@ class ModelWatcher {
   std::future<Result> Post(std::function<Result()> operation);
   bool stop_requested() const;
   void Loop();
-  Result DoRescan();
+  // Loads what changed on disk and unloads versions whose files are gone and the `leaving`
+  // ones. A version leaves in the same registry step that publishes a version of its name
+  // loaded by this rescan (so the name keeps resolving), or at the end when none is.
+  Result DoRescan(std::vector<Leaving> leaving = {});
   Result DoLoad(const std::string& path, std::string name, int64_t version);
   Result DoUnload(const std::string& name, int64_t version);
   // Brings the loaded versions of `name` in line with its `files` (highest version first).
@@ -131,6 +136,7 @@ class ModelWatcher {
 
   // Watcher-thread state.
   std::map<Key, FileState> files_;
+  std::vector<Leaving> leaving_;  // During DoRescan.
   std::set<std::string> skipped_logged_;
 
   mutable std::mutex mu_;

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "server/status_util.h"
 #include "server/weight_cache.h"
@@ -108,6 +109,48 @@ TEST(ExecutorTest, RunAsyncSkipsATaskCancelledBeforeItStarts) {
   release = true;
   EXPECT_EQ(done.get_future().get().code(), absl::StatusCode::kCancelled);
   EXPECT_FALSE(ran.load());
+}
+
+TEST(ExecutorTest, TasksWhoseCallersGaveUpHoldNoPlaceInTheQueue) {
+  Executor executor({/*workers=*/1, /*queue_capacity=*/2});
+  std::atomic<bool> release{false};
+  ASSERT_TRUE(executor
+                  .Submit([&] {
+                    while (!release.load())
+                      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                  })
+                  .ok());
+  while (executor.queued() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::atomic<int> ran{0};
+  std::vector<absl::Status> done(3, absl::UnknownError("done not called"));
+  std::vector<std::shared_ptr<Cancellation>> cancellations;
+  auto submit = [&](int i) {
+    cancellations.push_back(std::make_shared<Cancellation>());
+    return RunAsync<int>(
+        executor, cancellations.back(),
+        [&](const Cancellation&) -> absl::StatusOr<int> {
+          ran.fetch_add(1);
+          return 1;
+        },
+        [&done, i](absl::StatusOr<int> result) { done[i] = result.status(); });
+  };
+  ASSERT_TRUE(submit(0).ok());
+  ASSERT_TRUE(submit(1).ok());
+  EXPECT_TRUE(IsQueueFull(submit(2)));  // Both callers still wait.
+  cancellations[0]->Cancel();           // Their deadlines pass (RunOn) or OnCancel (reactor).
+  cancellations[1]->Cancel();
+  ASSERT_TRUE(submit(2).ok());
+  // The abandoned tasks reported their cancellation before Submit returned, without running.
+  EXPECT_EQ(done[0].code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(done[1].code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(executor.queued(), 1);
+  // Tasks without a cancellation keep their places.
+  ASSERT_TRUE(executor.Submit([] {}).ok());
+  EXPECT_TRUE(IsQueueFull(executor.Submit([] {})));
+  release = true;
+  executor.Shutdown();
+  EXPECT_TRUE(done[2].ok()) << done[2];
+  EXPECT_EQ(ran.load(), 1);
 }
 
 TEST(ExecutorTest, RunAsyncReportsARefusedSubmissionAndNeverCallsDone) {

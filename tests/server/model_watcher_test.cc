@@ -1,10 +1,13 @@
 // The directory watcher: new, changed, deleted, corrupt and touched checkpoints, health, and
 // the Classify weight cache across a reload. Rescans run on request (deterministic).
 #include <gtest/gtest.h>
+#include <sys/time.h>
 #include <torch/torch.h>
 #include <utime.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "core/evaluation.h"
 #include "server/model_directory.h"
@@ -145,6 +148,76 @@ TEST_F(ModelWatcherTest, DeletedFileUnloadsAndTheNextVersionOnDiskTakesOver) {
   EXPECT_EQ(Summary(Rescan()), "LOADED tiny 1");
   EXPECT_EQ(testing::HealthStatus(channel_.get(), ""), 1);
   EXPECT_EQ(testing::HealthStatus(channel_.get(), "hnet.v1.HyperNet"), 1);
+}
+
+// While an older version takes the place of the newest (its file deleted, or unloaded through
+// ModelAdmin), the name resolves at every moment: the old version leaves in the same registry
+// step that publishes the new one, not before the new one is read and warmed up.
+TEST_F(ModelWatcherTest, TheNameKeepsResolvingWhileAnOlderVersionTakesOver) {
+  testing::WriteTinyCheckpoint(VersionPath("tiny", 2), 7);
+  testing::WriteTinyCheckpoint(VersionPath("tiny", 3), 8);
+  auto loaded = ModelRegistry::LoadDirectory(dir_.string(), RegistryOptions{});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const std::shared_ptr<ModelRegistry> registry = std::move(*loaded);
+  ASSERT_EQ((*registry->Find("tiny"))->version, 3);
+  std::vector<std::string> seen;  // At each unload: the version a request would get.
+  ModelEvents events;
+  events.on_unloaded = [&](const LoadedModel& gone) {
+    auto found = registry->Find("tiny");
+    seen.push_back(absl::StrCat(
+        gone.version, " -> ",
+        found.ok() ? absl::StrCat((*found)->version) : std::string(found.status().message())));
+  };
+  ModelWatcher watcher(registry, WatcherOptions{dir_.string(), 0}, events);
+  watcher.Start();
+  std::filesystem::remove(VersionPath("tiny", 3));
+  auto rescan = watcher.Rescan().get();
+  ASSERT_TRUE(rescan.ok()) << rescan.status();
+  EXPECT_EQ(Summary(*rescan), "UNLOADED tiny 3, LOADED tiny 2");
+  auto unload = watcher.Unload("tiny", 2).get();
+  ASSERT_TRUE(unload.ok()) << unload.status();
+  EXPECT_EQ(Summary(*unload), "UNLOADED tiny 2, LOADED tiny 1");
+  EXPECT_EQ(seen, (std::vector<std::string>{"3 -> 2", "2 -> 1"}));
+  // With nothing to take its place, the last version still goes.
+  unload = watcher.Unload("tiny", 1).get();
+  ASSERT_TRUE(unload.ok()) << unload.status();
+  EXPECT_EQ(Summary(*unload), "UNLOADED tiny 1");
+  EXPECT_FALSE(registry->Find("tiny").ok());
+  watcher.Stop();
+}
+
+// Bytes this process has read through read() and friends (/proc/self/io rchar).
+int64_t BytesReadByThisProcess() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  int64_t value = -1;
+  while (io >> key >> value) {
+    if (key == "rchar:") return value;
+  }
+  return -1;
+}
+
+TEST_F(ModelWatcherTest, AFileDatedInTheFutureIsNotReadAgainOnEveryRescan) {
+  if (BytesReadByThisProcess() < 0) GTEST_SKIP() << "no /proc/self/io";
+  const std::string path = VersionPath("tiny", 2);
+  testing::WriteTinyCheckpoint(path, 7);
+  const timeval in_an_hour[2] = {{::time(nullptr) + 3600, 0}, {::time(nullptr) + 3600, 0}};
+  ASSERT_EQ(::utimes(path.c_str(), in_an_hour), 0);
+  auto loaded = ModelRegistry::LoadDirectory(dir_.string(), RegistryOptions{});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const std::shared_ptr<ModelRegistry> registry = std::move(*loaded);
+  ModelWatcher watcher(registry, WatcherOptions{dir_.string(), 0}, ModelEvents{});
+  watcher.Start();
+  ASSERT_TRUE(watcher.Rescan().get().ok());                      // Records the file (read once).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // Its ctime is now old.
+  ASSERT_TRUE(watcher.Rescan().get().ok());  // Reads it once more: it was recent when read.
+  const int64_t before = BytesReadByThisProcess();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(watcher.Rescan().get().ok());
+  const int64_t read = BytesReadByThisProcess() - before;
+  EXPECT_LT(read, static_cast<int64_t>(std::filesystem::file_size(path)))
+      << "the unchanged file was read again";
+  EXPECT_EQ((*registry->Find("tiny"))->version, 2);
+  watcher.Stop();
 }
 
 TEST_F(ModelWatcherTest, AResolvedVersionStaysUsableAfterItIsUnloaded) {
