@@ -97,13 +97,15 @@ inline CLI::Validator FiniteInRange(double min, double max) {
       "FLOAT in [" + CLI::detail::to_string(min) + ", " + CLI::detail::to_string(max) + "]");
 }
 
-// Makes every integer option of `app` and of its subcommands (CLI11 type name INT or UINT;
-// flags without a value excluded) accept decimal integers only: unsigned ones also refuse a
-// minus sign, which CLI11 would wrap to 2^64 - 1. Call once, after every option is added and
-// before parsing; the check runs before the option's own validators.
+// Makes every integer option of `app` and of its subcommands accept decimal integers only:
+// options whose CLI11 type name starts with INT or UINT (integers, and vectors and optionals of
+// them; not flags, pairs or tuples). Unsigned ones also refuse a minus sign, which CLI11 would
+// wrap to 2^64 - 1. Call once, after every option is added and before parsing. The check runs
+// before the option's other validators and transforms, so those see decimal text only (an
+// integer option cannot also take CLI::AsSizeValue's "1GB").
 inline void RequireDecimalIntegers(CLI::App& app) {
   for (CLI::Option* option : app.get_options()) {
-    if (option->get_type_size_max() == 0) continue;
+    if (option->get_expected_max() == 0) continue;  // A flag: takes no value.
     const std::string type = option->get_type_name();
     if (type.rfind("UINT", 0) == 0) {
       option->transform(DecimalInteger(/*allow_negative=*/false));

@@ -241,9 +241,9 @@ void ModelWatcher::ReconcileName(const std::string& name,
                                  ModelChanges* changes) {
   std::set<int64_t, std::greater<>> admin;  // Versions loaded through ModelAdmin.
   for (const ModelPtr& model : registry_->Versions(name)) {
-    const bool leaves = std::any_of(leaving_.begin(), leaving_.end(),
-                                    [&](const Leaving& l) { return l.first == model; });
-    if (model->source == ModelSource::kAdmin && !leaves) admin.insert(model->version);
+    if (model->source == ModelSource::kAdmin && WhyLeaving(model) == nullptr) {
+      admin.insert(model->version);
+    }
   }
   // Walk versions from the highest down, admin and directory merged, until keep_versions
   // of them serve. An admin version shadows a file of the same version.
@@ -270,9 +270,13 @@ void ModelWatcher::ReconcileName(const std::string& name,
 }
 
 bool ModelWatcher::Refresh(const CheckpointFile& file, FileState& state, ModelChanges* changes) {
+  // A leaving version is not this file's current load: were the file to change during an
+  // Unload, it is read again and published in the leaving one's place.
   auto found = registry_->Find(file.name, file.version);
   const ModelPtr current =
-      found.ok() && (*found)->source == ModelSource::kDirectory ? *found : nullptr;
+      found.ok() && (*found)->source == ModelSource::kDirectory && WhyLeaving(*found) == nullptr
+          ? *found
+          : nullptr;
   const bool same_state = state.path == file.path && state.stamp == file.stamp;
   if (current != nullptr && state.verified && same_state && !state.recent) return true;
   if (!state.failure.empty() && state.permanent && same_state) return current != nullptr;
@@ -321,12 +325,10 @@ bool ModelWatcher::Publish(ModelPtr model, double seconds, ModelChange::Kind kin
   std::vector<ModelPtr> retiring;
   for (const auto& [leaving, why] : leaving_) retiring.push_back(leaving);
   for (const ModelPtr& gone : registry_->Put(model, retiring)) {
-    auto leaving = std::find_if(leaving_.begin(), leaving_.end(),
-                                [&](const Leaving& l) { return l.first == gone; });
     if (gone == model) {
       kept = false;
-    } else if (leaving != leaving_.end()) {
-      Retire(gone, leaving->second, changes);
+    } else if (const std::string* why = WhyLeaving(gone); why != nullptr) {
+      Retire(gone, *why, changes);
     } else if (gone->version == model->version) {
       replaced = gone;
     } else {
@@ -351,6 +353,13 @@ bool ModelWatcher::Publish(ModelPtr model, double seconds, ModelChange::Kind kin
   // The one place where a model load completes (directory, SIGHUP, ModelAdmin).
   if (events_.on_loaded) events_.on_loaded(*model, seconds);
   return true;
+}
+
+const std::string* ModelWatcher::WhyLeaving(const ModelPtr& model) const {
+  for (const auto& [leaving, why] : leaving_) {
+    if (leaving == model) return &why;
+  }
+  return nullptr;
 }
 
 void ModelWatcher::Unpublish(const ModelPtr& model, const std::string& why, ModelChanges* changes) {

@@ -123,6 +123,8 @@ class ModelWatcher {
   // Puts `model` into the registry and reports what that changed; false when it was not kept.
   bool Publish(ModelPtr model, double seconds, hnet::v1::ModelChange::Kind kind,
                hnet::v1::ModelChanges* changes);
+  // Why `model` is leaving in this rescan, or null when it is not.
+  const std::string* WhyLeaving(const ModelPtr& model) const;
   // Removes `model` from the registry, then Retire()s it.
   void Unpublish(const ModelPtr& model, const std::string& why, hnet::v1::ModelChanges* changes);
   // Reports, logs and notifies that `model` left the registry.
