@@ -131,17 +131,25 @@ void ClassifyBatcher::TimerLoop() {
 
 void ClassifyBatcher::Dispatch(std::vector<Pending> entries) {
   auto batch = std::make_shared<std::vector<Pending>>(std::move(entries));
-  absl::Status submitted = executor_->Submit([this, batch] {
-    // An exception fails the requests not yet answered (a slot keeps its first result).
-    absl::Status ran = absl::InternalError("classify batch: unknown exception");
-    try {
-      ran = core::TorchCall("classify batch", [&] { RunBatch(*batch); });
-    } catch (...) {  // Not a std::exception: TorchCall lets it through.
-    }
-    if (!ran.ok()) {
-      for (Pending& p : *batch) p.slot->Set(ran);
-    }
-  });
+  // Once every request of the batch was cancelled, RunBatch only reports it: the batch then
+  // holds no place in a full queue.
+  auto abandoned = [batch] {
+    return std::all_of(batch->begin(), batch->end(),
+                       [](const Pending& p) { return p.job.cancellation->cancelled(); });
+  };
+  absl::Status submitted = executor_->Submit(
+      [this, batch] {
+        // An exception fails the requests not yet answered (a slot keeps its first result).
+        absl::Status ran = absl::InternalError("classify batch: unknown exception");
+        try {
+          ran = core::TorchCall("classify batch", [&] { RunBatch(*batch); });
+        } catch (...) {  // Not a std::exception: TorchCall lets it through.
+        }
+        if (!ran.ok()) {
+          for (Pending& p : *batch) p.slot->Set(ran);
+        }
+      },
+      abandoned);
   if (!submitted.ok()) {
     for (Pending& p : *batch) p.slot->Set(submitted);
   }

@@ -40,9 +40,8 @@ Executor::Executor(Options options) : options_(options) {
 
 Executor::~Executor() { Shutdown(); }
 
-absl::Status Executor::Submit(std::function<void()> task,
-                              std::shared_ptr<const Cancellation> cancellation) {
-  std::vector<std::function<void()>> abandoned;
+absl::Status Executor::Submit(std::function<void()> task, Abandoned abandoned) {
+  std::vector<std::function<void()>> taken_out;
   absl::Status status;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -50,8 +49,8 @@ absl::Status Executor::Submit(std::function<void()> task,
     const int64_t capacity = std::max<int64_t>(1, options_.queue_capacity);
     if (static_cast<int64_t>(queue_.size()) >= capacity) {
       for (auto it = queue_.begin(); it != queue_.end();) {
-        if (it->cancellation != nullptr && it->cancellation->cancelled()) {
-          abandoned.push_back(std::move(it->task));
+        if (it->abandoned && it->abandoned()) {
+          taken_out.push_back(std::move(it->task));
           it = queue_.erase(it);
         } else {
           ++it;
@@ -63,12 +62,12 @@ absl::Status Executor::Submit(std::function<void()> task,
           "server busy: the work queue is full (", capacity, " tasks, --queue_capacity); retry"));
       status.SetPayload(kQueueFullPayload, absl::Cord());
     } else {
-      queue_.push_back({std::move(task), std::move(cancellation)});
+      queue_.push_back({std::move(task), std::move(abandoned)});
     }
   }
   if (status.ok()) cv_.notify_one();
   // Outside the lock: each only reports its cancellation (and frees what it holds).
-  for (std::function<void()>& t : abandoned) RunGuarded(t);
+  for (std::function<void()>& t : taken_out) RunGuarded(t);
   return status;
 }
 

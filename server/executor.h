@@ -81,13 +81,17 @@ class Executor {
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
+  // Whether every caller of a queued task gave up; once true it must stay true. Called under
+  // the executor's lock: it must be quick and take no lock.
+  using Abandoned = std::function<bool()>;
+
   // Queues `task`. RESOURCE_EXHAUSTED when the queue is full (IsQueueFull), UNAVAILABLE after
-  // Shutdown(). An exception escaping `task` is logged and dropped. With a `cancellation`, the
-  // task holds its place only until that is cancelled: a Submit that finds the queue full first
-  // takes out the queued tasks whose callers gave up and runs them on its own thread, so such a
-  // task must then only report the cancellation (as RunAsync's do), never do the work.
-  absl::Status Submit(std::function<void()> task,
-                      std::shared_ptr<const Cancellation> cancellation = nullptr);
+  // Shutdown(). An exception escaping `task` is logged and dropped. With `abandoned`, the task
+  // holds its place only until that returns true: a Submit that finds the queue full first
+  // takes out the queued tasks whose callers all gave up and runs them on its own thread, so
+  // such a task must then only report the cancellation (as RunAsync's tasks and Classify
+  // batches do), never do the work.
+  absl::Status Submit(std::function<void()> task, Abandoned abandoned = nullptr);
 
   // Stops accepting tasks, runs those already queued, joins the workers. Idempotent.
   void Shutdown();
@@ -98,7 +102,7 @@ class Executor {
  private:
   struct Queued {
     std::function<void()> task;
-    std::shared_ptr<const Cancellation> cancellation;  // May be null.
+    Abandoned abandoned;  // May be empty.
   };
 
   void WorkerLoop();
@@ -125,7 +129,7 @@ template <typename T, typename Fn, typename Done>
 absl::Status RunAsync(Executor& executor, std::shared_ptr<Cancellation> cancellation, Fn fn,
                       Done done, std::shared_ptr<TaskTimer> timer = nullptr) {
   const auto queued_at = std::chrono::steady_clock::now();
-  std::shared_ptr<const Cancellation> placeholder = cancellation;
+  Executor::Abandoned abandoned = [c = cancellation] { return c->cancelled(); };
   return executor.Submit(
       [cancellation = std::move(cancellation), timer = std::move(timer), queued_at,
        fn = std::move(fn), done = std::move(done)]() mutable {
@@ -145,7 +149,7 @@ absl::Status RunAsync(Executor& executor, std::shared_ptr<Cancellation> cancella
         if (timer != nullptr) timer->Finished(std::chrono::steady_clock::now() - started);
         done(std::move(result));
       },
-      std::move(placeholder));
+      std::move(abandoned));
 }
 
 // Runs fn(cancellation) on `executor` and waits for it, honouring `stop`: RunAsync with a

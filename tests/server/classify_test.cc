@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <atomic>
+#include <chrono>
 #include <limits>
 #include <thread>
 
@@ -182,6 +184,48 @@ TEST_F(ClassifyBatcherTest, MergesRequestsWithTheSameNoiseIntoOnePass) {
   }
   EXPECT_EQ(batcher->batches_run(), 1);
   EXPECT_GT(cache_.size_bytes(), 0);  // The ensemble's weights are cached for the next call.
+}
+
+TEST_F(ClassifyBatcherTest, ABatchWhoseRequestsAllGaveUpHoldsNoPlaceInAFullQueue) {
+  auto batcher = Batcher(5);  // One request fills a batch.
+  std::atomic<bool> release{false};
+  struct Release {
+    std::atomic<bool>& release;
+    ~Release() { release = true; }  // Also when an assertion ends the test early.
+  } guard{release};
+  ASSERT_TRUE(executor_
+                  .Submit([&] {
+                    while (!release.load())
+                      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                  })
+                  .ok());
+  while (executor_.queued() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 0; i < 15; ++i) ASSERT_TRUE(executor_.Submit([] {}).ok());
+  ClassifyJob job;
+  job.model = model_;
+  job.noise.seed = 8;
+  job.noise.count = 3;
+  job.images = torch::rand({5, 1, 28, 28});
+  const std::shared_ptr<Cancellation> cancellation = job.cancellation;
+  auto slot = batcher->Submit(std::move(job));
+  for (int i = 0; i < 5000 && executor_.queued() < 16; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(executor_.queued(), 16);  // The batch is queued; the queue is full.
+  EXPECT_TRUE(IsQueueFull(executor_.Submit([] {})));
+  cancellation->Cancel();  // Its only caller gave up.
+  EXPECT_TRUE(executor_.Submit([] {}).ok());
+  // Reported at once, without a pass (the worker is still held).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  auto result = slot->Wait(
+      [&] {
+        return std::chrono::steady_clock::now() < deadline
+                   ? absl::OkStatus()
+                   : absl::DeadlineExceededError("the batch was not reported");
+      },
+      nullptr);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kCancelled) << result.status();
+  EXPECT_EQ(batcher->batches_run(), 0);
 }
 
 TEST_F(ClassifyBatcherTest, ARequestWithBadPixelsFailsAloneAndTheBatchRuns) {
