@@ -54,6 +54,8 @@ class Server {
   const ModelRegistry& registry() const { return *registry_; }
   // Rescans, loads and unloads (SIGHUP, tests). Thread-safe.
   ModelWatcher& watcher() { return *watcher_; }
+  // Where the requests' heavy work runs (tests occupy its workers). Thread-safe.
+  Executor& executor() { return *executor_; }
 
   // Health NOT_SERVING, refuses new calls (UNAVAILABLE), lets in-flight calls finish for up
   // to options.drain_timeout_s and, within it, until clients have acknowledged every byte sent

@@ -3,6 +3,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <future>
@@ -74,18 +75,36 @@ TEST_F(SampleWeightsCallTest, ARequestThatDoesNotParseIsInvalidArgument) {
 TEST_F(SampleWeightsCallTest, AnExpiredDeadlineEndsTheCallWithoutResponse) {
   StartServer();
   hnet::v1::SampleWeightsResponse response;
+  ASSERT_TRUE(stub_->SampleWeights(Context().get(), TinyRequest(2, 3), &response).ok());
+  // Both workers held: the call reaches the server (connected, 300 ms to spare) and waits in
+  // the queue until its deadline passes, however loaded the machine is.
+  std::atomic<bool> release{false};
+  struct Release {
+    std::atomic<bool>& release;
+    ~Release() { release = true; }  // Also when an assertion ends the test early.
+  } guard{release};
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(server_->executor()
+                    .Submit([&] {
+                      while (!release.load()) {
+                        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                      }
+                    })
+                    .ok());
+  }
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(20));
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
   const grpc::Status status = stub_->SampleWeights(&context, TinyRequest(700, 3), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   // DEADLINE_EXCEEDED when the server's deadline passes first, CANCELLED when the client's
   // cancellation arrives first (as with the unary handlers); never OK.
   EXPECT_TRUE(Eventually(
       [&] { return Count("tiny", "DEADLINE_EXCEEDED") + Count("tiny", "CANCELLED") == 1; }));
-  EXPECT_EQ(Count("tiny", "OK"), 0);
-  EXPECT_EQ(server_->metrics().networks_generated().Value({"tiny"}), 0);
+  release = true;
   EXPECT_TRUE(stub_->SampleWeights(Context().get(), TinyRequest(2, 3), &response).ok());
   EXPECT_EQ(response.layers_size(), 4);
+  EXPECT_EQ(Count("tiny", "OK"), 2);  // The calls before and after, not the expired one.
+  EXPECT_EQ(server_->metrics().networks_generated().Value({"tiny"}), 4);
 }
 
 TEST_F(SampleWeightsCallTest, WhileDrainingNewCallsAreRefusedAsUnavailable) {
