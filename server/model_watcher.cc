@@ -227,10 +227,7 @@ ModelWatcher::Result ModelWatcher::DoRescan(std::vector<Leaving> leaving) {
   }
   for (const auto& [name, files] : by_name) ReconcileName(name, files, &changes);
   // What no newly published version took out of the registry leaves now.
-  for (const auto& [model, why] : leaving_) {
-    auto found = registry_->Find(model->name, model->version);
-    if (found.ok() && *found == model) Unpublish(model, why, &changes);
-  }
+  for (const auto& [model, why] : leaving_) Unpublish(model, why, &changes);
   leaving_.clear();
   if (ChangedRegistry(changes) && events_.on_changed) events_.on_changed(registry_->size());
   return changes;
@@ -363,6 +360,9 @@ const std::string* ModelWatcher::WhyLeaving(const ModelPtr& model) const {
 }
 
 void ModelWatcher::Unpublish(const ModelPtr& model, const std::string& why, ModelChanges* changes) {
+  // The watcher is the registry's only writer, so nothing can come between the two calls.
+  auto found = registry_->Find(model->name, model->version);
+  if (!found.ok() || *found != model) return;  // Already gone, or replaced by another load.
   ModelPtr removed = registry_->Remove(model->name, model->version);
   if (removed != nullptr) Retire(removed, why, changes);
 }
@@ -490,10 +490,7 @@ ModelWatcher::Result ModelWatcher::DoUnload(const std::string& name, int64_t ver
     Result rescan = DoRescan(std::move(leaving));
     if (rescan.ok()) changes = *std::move(rescan);
   }
-  for (const ModelPtr& model : targets) {
-    auto found = registry_->Find(model->name, model->version);
-    if (found.ok() && *found == model) Unpublish(model, "unloaded on request", &changes);
-  }
+  for (const ModelPtr& model : targets) Unpublish(model, "unloaded on request", &changes);
   if (events_.on_changed) events_.on_changed(registry_->size());
   return changes;
 }

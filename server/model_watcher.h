@@ -125,7 +125,8 @@ class ModelWatcher {
                hnet::v1::ModelChanges* changes);
   // Why `model` is leaving in this rescan, or null when it is not.
   const std::string* WhyLeaving(const ModelPtr& model) const;
-  // Removes `model` from the registry, then Retire()s it.
+  // Removes `model` from the registry and Retire()s it, when it is still there (the same
+  // object); otherwise does nothing.
   void Unpublish(const ModelPtr& model, const std::string& why, hnet::v1::ModelChanges* changes);
   // Reports, logs and notifies that `model` left the registry.
   void Retire(const ModelPtr& model, const std::string& why, hnet::v1::ModelChanges* changes);

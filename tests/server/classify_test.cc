@@ -12,6 +12,7 @@
 #include "core/rng.h"
 #include "server/classify_batcher.h"
 #include "server/ensemble.h"
+#include "tests/server/held_workers.h"
 #include "tests/server/server_test_util.h"
 
 namespace hnet::server {
@@ -188,18 +189,8 @@ TEST_F(ClassifyBatcherTest, MergesRequestsWithTheSameNoiseIntoOnePass) {
 
 TEST_F(ClassifyBatcherTest, ABatchWhoseRequestsAllGaveUpHoldsNoPlaceInAFullQueue) {
   auto batcher = Batcher(5);  // One request fills a batch.
-  std::atomic<bool> release{false};
-  struct Release {
-    std::atomic<bool>& release;
-    ~Release() { release = true; }  // Also when an assertion ends the test early.
-  } guard{release};
-  ASSERT_TRUE(executor_
-                  .Submit([&] {
-                    while (!release.load())
-                      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                  })
-                  .ok());
-  while (executor_.queued() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  testing::HeldWorkers held(executor_, 1);
+  ASSERT_TRUE(held.ok());
   for (int i = 0; i < 15; ++i) ASSERT_TRUE(executor_.Submit([] {}).ok());
   ClassifyJob job;
   job.model = model_;

@@ -13,6 +13,7 @@
 
 #include "server/status_util.h"
 #include "server/weight_cache.h"
+#include "tests/server/held_workers.h"
 
 namespace hnet::server {
 namespace {
@@ -113,14 +114,8 @@ TEST(ExecutorTest, RunAsyncSkipsATaskCancelledBeforeItStarts) {
 
 TEST(ExecutorTest, TasksWhoseCallersGaveUpHoldNoPlaceInTheQueue) {
   Executor executor({/*workers=*/1, /*queue_capacity=*/2});
-  std::atomic<bool> release{false};
-  ASSERT_TRUE(executor
-                  .Submit([&] {
-                    while (!release.load())
-                      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                  })
-                  .ok());
-  while (executor.queued() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  testing::HeldWorkers held(executor, 1);
+  ASSERT_TRUE(held.ok());
   std::atomic<int> ran{0};
   std::vector<absl::Status> done(3, absl::UnknownError("done not called"));
   std::vector<std::shared_ptr<Cancellation>> cancellations;
@@ -147,7 +142,7 @@ TEST(ExecutorTest, TasksWhoseCallersGaveUpHoldNoPlaceInTheQueue) {
   // Tasks without a cancellation keep their places.
   ASSERT_TRUE(executor.Submit([] {}).ok());
   EXPECT_TRUE(IsQueueFull(executor.Submit([] {})));
-  release = true;
+  held.Release();
   executor.Shutdown();
   EXPECT_TRUE(done[2].ok()) << done[2];
   EXPECT_EQ(ran.load(), 1);

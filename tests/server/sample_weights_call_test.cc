@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/server/held_workers.h"
 #include "tests/server/server_test_util.h"
 
 namespace hnet::server {
@@ -78,20 +79,8 @@ TEST_F(SampleWeightsCallTest, AnExpiredDeadlineEndsTheCallWithoutResponse) {
   ASSERT_TRUE(stub_->SampleWeights(Context().get(), TinyRequest(2, 3), &response).ok());
   // Both workers held: the call reaches the server (connected, 300 ms to spare) and waits in
   // the queue until its deadline passes, however loaded the machine is.
-  std::atomic<bool> release{false};
-  struct Release {
-    std::atomic<bool>& release;
-    ~Release() { release = true; }  // Also when an assertion ends the test early.
-  } guard{release};
-  for (int i = 0; i < 2; ++i) {
-    ASSERT_TRUE(server_->executor()
-                    .Submit([&] {
-                      while (!release.load()) {
-                        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                      }
-                    })
-                    .ok());
-  }
+  testing::HeldWorkers held(server_->executor(), 2);
+  ASSERT_TRUE(held.ok());
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
   const grpc::Status status = stub_->SampleWeights(&context, TinyRequest(700, 3), &response);
@@ -100,7 +89,7 @@ TEST_F(SampleWeightsCallTest, AnExpiredDeadlineEndsTheCallWithoutResponse) {
   // cancellation arrives first (as with the unary handlers); never OK.
   EXPECT_TRUE(Eventually(
       [&] { return Count("tiny", "DEADLINE_EXCEEDED") + Count("tiny", "CANCELLED") == 1; }));
-  release = true;
+  held.Release();
   EXPECT_TRUE(stub_->SampleWeights(Context().get(), TinyRequest(2, 3), &response).ok());
   EXPECT_EQ(response.layers_size(), 4);
   EXPECT_EQ(Count("tiny", "OK"), 2);  // The calls before and after, not the expired one.
