@@ -92,8 +92,8 @@ absl::StatusOr<at::Tensor> TensorFromProto(const hnet::v1::TensorProto& proto) {
     }
   }
   if (bytes != proto.data().size()) {
-    return absl::DataLossError(absl::StrCat("tensor: shape needs ", bytes, " bytes, data has ",
-                                            proto.data().size()));
+    return absl::DataLossError(
+        absl::StrCat("tensor: shape needs ", bytes, " bytes, data has ", proto.data().size()));
   }
   return TorchCall("tensor", [&] {
     at::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(info->torch));
@@ -169,13 +169,14 @@ absl::Status LoadModule(const hnet::v1::Checkpoint& checkpoint, torch::nn::Modul
   auto match = [&](const std::string& name, const at::Tensor& dest) -> absl::Status {
     auto it = stored.find(name);
     if (it == stored.end()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "checkpoint does not match the model: '", name, "' is missing"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("checkpoint does not match the model: '", name, "' is missing"));
     }
     if (it->second.sizes() != dest.sizes() || it->second.scalar_type() != dest.scalar_type()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("checkpoint does not match the model: '", name, "' has shape ",
-                       c10::str(it->second.sizes()), ", model expects ", c10::str(dest.sizes())));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "checkpoint does not match the model: '", name, "' has shape ",
+          c10::str(it->second.sizes()), " ", c10::toString(it->second.scalar_type()),
+          ", model expects ", c10::str(dest.sizes()), " ", c10::toString(dest.scalar_type())));
     }
     copies.emplace_back(dest, it->second);
     stored.erase(it);

@@ -17,7 +17,9 @@ namespace hnet::core {
 inline constexpr int64_t kMaxFusedConvFanIn = 128;
 
 // True when ConvPoolReluCpu can run `layer` on these tensors: a conv layer with fan_in <=
-// kMaxFusedConvFanIn and pool^2 <= 256, w and x float32 on the CPU, and x needs no gradient.
+// kMaxFusedConvFanIn and pool <= 15 (a pooling window's offset, below pool^2 <= 225, must fit
+// in a uint8 below its 0xFF "no gradient" code), w and x float32 on the CPU, and x needs no
+// gradient.
 bool FusedConvApplies(const LayerShape& layer, const at::Tensor& w, const at::Tensor& x);
 
 // Instruction sets the fused kernel is compiled for: AVX2 and AVX-512 on x86-64 with GCC,

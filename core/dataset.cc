@@ -35,8 +35,10 @@ struct RawFile {
 };
 
 // Reads `path`, or `path`.gz when `path` is missing, fully decompressed (gzread passes plain
-// files through). NotFound when neither exists; DataLoss on a corrupt or truncated gzip stream,
-// and as soon as the contents pass `max_bytes` (a gzip bomb never gets more memory than that).
+// files through). NotFound when neither exists; PermissionDenied when it may not be opened
+// (EACCES, EPERM), Unavailable for another failure to open it; DataLoss on a corrupt or
+// truncated gzip stream, and as soon as the contents pass `max_bytes` (a gzip bomb never gets
+// more memory than that).
 absl::StatusOr<RawFile> ReadRaw(const std::string& path, size_t max_bytes) {
   RawFile raw;
   std::error_code ec;
@@ -54,8 +56,17 @@ absl::StatusOr<RawFile> ReadRaw(const std::string& path, size_t max_bytes) {
   gzFile file = gzopen(raw.path.c_str(), "rb");
   if (file == nullptr) {
     const int err = errno;
-    return absl::UnavailableError(
-        absl::StrCat("cannot open ", raw.path, ": ", err != 0 ? std::strerror(err) : "zlib error"));
+    const std::string message =
+        absl::StrCat("cannot open ", raw.path, ": ", err != 0 ? std::strerror(err) : "zlib error");
+    switch (err) {
+      case ENOENT:  // Removed since it was found.
+        return absl::NotFoundError(absl::StrCat(message, "; ", kFetchHint));
+      case EACCES:
+      case EPERM:
+        return absl::PermissionDeniedError(message);
+      default:
+        return absl::UnavailableError(message);
+    }
   }
   gzbuffer(file, 1 << 17);
   constexpr size_t kChunk = 1 << 20;
@@ -336,10 +347,10 @@ absl::Status CheckImagesFit(const Split& split, const hnet::v1::TargetSpec& targ
       sizes[2] == target.input_height() && sizes[3] == target.input_width()) {
     return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "target '", target.name(), "' expects inputs ", target.input_channels(), "x",
-      target.input_height(), "x", target.input_width(), ", the dataset has ",
-      c10::str(sizes.slice(std::min<size_t>(1, sizes.size())))));
+  return absl::InvalidArgumentError(
+      absl::StrCat("target '", target.name(), "' expects inputs ", target.input_channels(), "x",
+                   target.input_height(), "x", target.input_width(), ", the dataset has ",
+                   c10::str(sizes.slice(std::min<size_t>(1, sizes.size())))));
 }
 
 }  // namespace hnet::core

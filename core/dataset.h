@@ -36,8 +36,9 @@ std::string DefaultDataDir();
 inline constexpr size_t kMaxIdxFileBytes = size_t{64} << 20;
 
 // Reads an IDX3 uint8 image file (path or path + ".gz") into uint8 [N, H, W].
-// Errors name the file: NotFound if missing, DataLoss if truncated or malformed, or if it
-// holds (decompressed) more than kMaxIdxFileBytes, found without decompressing further.
+// Errors name the file: NotFound if missing, PermissionDenied if it may not be read (EACCES,
+// EPERM), Unavailable for another failure to open it, DataLoss if truncated or malformed, or
+// if it holds (decompressed) more than kMaxIdxFileBytes, found without decompressing further.
 absl::StatusOr<at::Tensor> ReadIdxImages(const std::string& path);
 
 // Reads an IDX1 uint8 label file (path or path + ".gz") into int64 [N]; errors as

@@ -29,11 +29,15 @@ at::Tensor MajorityVote(const at::Tensor& probs);
 at::Tensor MeanProbability(const at::Tensor& probs);
 at::Tensor MostConfident(const at::Tensor& probs);
 
+// Fraction of predictions equal to their labels: predictions [M] and labels [M] class indices,
+// on any devices (labels are compared on the predictions' device). NaN when M is 0.
 double Accuracy(const at::Tensor& predictions, const at::Tensor& labels);
 
 struct Summary {
   double mean = 0, std = 0, min = 0, max = 0;
 };
+// Mean, population standard deviation (divides by n, not n - 1), min and max of `values`;
+// all zero when `values` is empty.
 Summary Summarize(const std::vector<double>& values);
 
 }  // namespace hnet::core

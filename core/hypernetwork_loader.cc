@@ -1,7 +1,5 @@
 #include "core/hypernetwork_loader.h"
 
-#include <torch/torch.h>
-
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
@@ -54,7 +52,11 @@ absl::StatusOr<HyperNetwork> LoadHyperNetwork(const hnet::v1::Checkpoint& checkp
   absl::Status built = TorchCall(absl::StrCat("checkpoint ", path), [&]() -> absl::Status {
     HyperNetwork candidate(layout, config);
     if (absl::Status s = LoadModule(checkpoint, candidate.get()); !s.ok()) {
-      return absl::Status(s.code(), absl::StrCat("checkpoint ", path, ": ", s.message()));
+      // The config was checked against the stored parameter count: a tensor that still does
+      // not fit (shape, dtype, a missing or extra buffer) means a corrupt file.
+      const absl::StatusCode code =
+          absl::IsFailedPrecondition(s) ? absl::StatusCode::kDataLoss : s.code();
+      return absl::Status(code, absl::StrCat("checkpoint ", path, ": ", s.message()));
     }
     candidate->eval();
     candidate->to(device);

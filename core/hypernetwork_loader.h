@@ -23,7 +23,9 @@ absl::Status CheckHyperNetworkConfig(const hnet::v1::Checkpoint& checkpoint,
 // `layout`, loads its parameters and buffers, and moves it to `device` in eval mode. The
 // embedded config is checked against the stored tensors before anything is allocated, so a
 // corrupt or hostile config cannot size the model: DataLoss when the config is not buildable
-// or implies other parameters than those stored. Thread-compatible.
+// or implies other parameters than those stored, or when a stored tensor does not fit the
+// built model (LoadModule: wrong shape or dtype, missing or unexpected); ResourceExhausted
+// when the model does not fit in memory. Thread-compatible.
 absl::StatusOr<HyperNetwork> LoadHyperNetwork(const hnet::v1::Checkpoint& checkpoint,
                                               const TargetLayout& layout, const c10::Device& device,
                                               const std::string& path);

@@ -22,9 +22,9 @@ int64_t TargetLayout::weight_count() const {
 
 absl::StatusOr<TargetLayout> TargetLayout::Create(const hnet::v1::TargetSpec& spec) {
   if (spec.input_channels() <= 0 || spec.input_height() <= 0 || spec.input_width() <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "target spec: input_channels/input_height/input_width must be positive, got ",
-        spec.input_channels(), "x", spec.input_height(), "x", spec.input_width()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("target spec: input_channels/input_height/input_width must be positive, got ",
+                     spec.input_channels(), "x", spec.input_height(), "x", spec.input_width()));
   }
   if (spec.layers().empty()) {
     return absl::InvalidArgumentError("target spec: needs at least one layer");
@@ -35,6 +35,7 @@ absl::StatusOr<TargetLayout> TargetLayout::Create(const hnet::v1::TargetSpec& sp
   int64_t height = spec.input_height();
   int64_t width = spec.input_width();
   bool seen_dense = false;
+  int64_t total_weights = 0;
   for (int i = 0; i < spec.layers_size(); ++i) {
     const hnet::v1::LayerSpec& l = spec.layers(i);
     const std::string where = absl::StrCat("target spec: layers[", i, "]");
@@ -69,6 +70,21 @@ absl::StatusOr<TargetLayout> TargetLayout::Create(const hnet::v1::TargetSpec& sp
       shape.out_width = 1;
     } else {
       return absl::InvalidArgumentError(absl::StrCat(where, ": set either conv or dense"));
+    }
+    // fan_in, filter_size and weight_count multiply sizes: bound them (and the total) before
+    // anything computes them.
+    int64_t fan_in = 0, filter_size = 0, weights = 0;
+    const bool conv = shape.kind == LayerShape::Kind::kConv;
+    if (__builtin_mul_overflow(shape.in_channels, conv ? shape.kernel : shape.in_height, &fan_in) ||
+        __builtin_mul_overflow(fan_in, conv ? shape.kernel : shape.in_width, &fan_in) ||
+        __builtin_add_overflow(fan_in, 1, &filter_size) ||
+        __builtin_mul_overflow(filter_size, shape.filters, &weights) ||
+        __builtin_add_overflow(total_weights, weights, &total_weights) ||
+        total_weights > kMaxTargetWeights) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " (", shape.name(), "): the network would have more than ",
+                       kMaxTargetWeights, " weights (", shape.in_channels, " input channels of ",
+                       shape.in_height, "x", shape.in_width, ")"));
     }
     channels = shape.filters;
     height = shape.out_height;

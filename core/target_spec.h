@@ -23,30 +23,37 @@ struct LayerShape {
   int64_t in_channels = 0;  // Conv: input channels. Dense: channels of the previous layer.
   int64_t in_height = 1;    // Spatial size of the layer's input (1 x 1 for dense after dense).
   int64_t in_width = 1;
-  int64_t filters = 0;  // Conv filters or dense units.
-  int64_t kernel = 1;   // Conv only.
-  int64_t pool = 1;     // Conv only; 1 means no pooling.
+  int64_t filters = 0;     // Conv filters or dense units.
+  int64_t kernel = 1;      // Conv only.
+  int64_t pool = 1;        // Conv only; 1 means no pooling.
   int64_t out_height = 1;  // After pooling.
   int64_t out_width = 1;
   bool relu = true;  // False only for the final (logits) layer.
 
-  int64_t fan_in() const;        // Weights per filter, without the bias.
+  // Sizes of a layer of TargetLayout::Create, which bounds these products (kMaxTargetWeights).
+  int64_t fan_in() const;  // Weights per filter, without the bias.
   int64_t filter_size() const { return fan_in() + 1; }
   int64_t weight_count() const { return filters * filter_size(); }
-  std::string name() const;      // e.g. "conv5x5x32" or "dense10".
+  std::string name() const;  // e.g. "conv5x5x32" or "dense10".
 };
+
+// The most weights (biases included) one target network may have: 2^31 - 1, 8 GiB of float32
+// per network. Every layer's fan_in and weight_count then fit in int64 with room to spare.
+inline constexpr int64_t kMaxTargetWeights = (int64_t{1} << 31) - 1;
 
 // The resolved layer shapes of a valid TargetSpec. Immutable; cheap to copy.
 class TargetLayout {
  public:
   // Validates the spec: positive sizes, at least one layer, the last layer dense, no conv
-  // after a dense layer. Errors name the offending layer and field.
+  // after a dense layer, at most kMaxTargetWeights weights in all. InvalidArgument naming the
+  // offending layer and field.
   static absl::StatusOr<TargetLayout> Create(const hnet::v1::TargetSpec& spec);
 
   const hnet::v1::TargetSpec& spec() const { return spec_; }
   const std::vector<LayerShape>& layers() const { return layers_; }
   int64_t num_layers() const { return static_cast<int64_t>(layers_.size()); }
-  int64_t weight_count() const;  // Total weights of one network, biases included.
+  // Total weights of one network, biases included (<= kMaxTargetWeights).
+  int64_t weight_count() const;
   int64_t num_classes() const { return layers_.back().filters; }
   int64_t input_channels() const { return spec_.input_channels(); }
   int64_t input_height() const { return spec_.input_height(); }

@@ -18,6 +18,8 @@ namespace hnet::eval {
 class CsvTable {
  public:
   explicit CsvTable(std::vector<std::string> header) : header_(std::move(header)) {}
+  // Appends a row of numbers (each formatted %.8g) or of cells (quoted on Write where CSV
+  // needs it). Its length is not checked against the header's: callers keep them equal.
   void AddRow(const std::vector<double>& values);
   void AddRow(const std::vector<std::string>& cells);
   // Writes the table; the error names the path.

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -18,6 +19,23 @@ namespace {
 
 constexpr char kAuthorizationKey[] = "authorization";
 constexpr absl::string_view kBearerPrefix = "bearer ";
+
+// The verdicts AuthFailureReason returns. The interceptor stores views of these arrays in the
+// call's metadata, so CallAuthStatus recognises its entry by address: an entry a client sent
+// lives in the call's buffers and can never point here.
+constexpr char kVerdictOk[] = "ok";
+constexpr char kVerdictMissingToken[] = "missing_token";
+constexpr char kVerdictMalformedHeader[] = "malformed_header";
+constexpr char kVerdictBadToken[] = "bad_token";
+
+// Whether `value` is a verdict the interceptor recorded (one of the arrays above).
+bool IsInterceptorVerdict(const grpc::string_ref& value) {
+  for (const char* verdict :
+       {kVerdictOk, kVerdictMissingToken, kVerdictMalformedHeader, kVerdictBadToken}) {
+    if (value.data() == verdict && value.size() == std::strlen(verdict)) return true;
+  }
+  return false;
+}
 
 std::array<uint8_t, 32> Sha256(absl::string_view data) {
   std::array<uint8_t, 32> digest{};
@@ -87,15 +105,15 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
 absl::string_view AuthFailureReason(AuthFailure failure) {
   switch (failure) {
     case AuthFailure::kNone:
-      return "ok";
+      return kVerdictOk;
     case AuthFailure::kMissingToken:
-      return "missing_token";
+      return kVerdictMissingToken;
     case AuthFailure::kMalformedHeader:
-      return "malformed_header";
+      return kVerdictMalformedHeader;
     case AuthFailure::kBadToken:
-      return "bad_token";
+      return kVerdictBadToken;
   }
-  return "bad_token";
+  return kVerdictBadToken;
 }
 
 absl::Status ValidateToken(absl::string_view token, absl::string_view field) {
@@ -167,9 +185,14 @@ grpc::experimental::Interceptor* AuthInterceptorFactory::CreateServerInterceptor
 }
 
 absl::Status CallAuthStatus(const grpc::ServerContextBase& context) {
+  // Only the interceptor's own entry counts: without authentication configured there is no
+  // interceptor to strip what a client sent under kAuthVerdictKey, and that must not refuse
+  // (or admit) anything.
   const auto& metadata = context.client_metadata();
-  auto it = metadata.find(kAuthVerdictKey);
-  if (it == metadata.end()) return absl::OkStatus();
+  auto [first, last] = metadata.equal_range(kAuthVerdictKey);
+  auto it = std::find_if(first, last,
+                         [](const auto& entry) { return IsInterceptorVerdict(entry.second); });
+  if (it == last) return absl::OkStatus();
   const absl::string_view verdict = ToView(it->second);
   for (AuthFailure f :
        {AuthFailure::kMissingToken, AuthFailure::kMalformedHeader, AuthFailure::kBadToken}) {

@@ -86,7 +86,8 @@ class AuthInterceptorFactory final : public grpc::experimental::ServerIntercepto
 };
 
 // OK unless the interceptor refused the call: then UNAUTHENTICATED saying what was wrong (never the
-// token). Without authentication configured there is no verdict and this is OK.
+// token). Only the interceptor's own verdict counts, never a kAuthVerdictKey entry the client
+// sent: without authentication configured there is no verdict and this is OK.
 absl::Status CallAuthStatus(const grpc::ServerContextBase& context);
 
 }  // namespace hnet::server

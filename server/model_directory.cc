@@ -36,7 +36,10 @@ absl::StatusOr<std::map<int64_t, std::string>> ScanVersions(const fs::path& fold
                                                             std::vector<std::string>* skipped) {
   std::map<int64_t, std::string> versions;
   std::error_code ec;
-  for (const fs::directory_entry& entry : fs::directory_iterator(folder, ec)) {
+  // increment(ec), not ++: a failing readdir (EIO, ESTALE on NFS) must become a status, not
+  // a thrown filesystem_error.
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::directory_entry& entry = *it;
     if (!IsCheckpointFile(entry)) continue;
     const std::string stem = entry.path().stem().string();
     int64_t version = 0;
@@ -84,7 +87,8 @@ absl::StatusOr<DirectoryScan> ScanModelDirectory(const std::string& dir) {
   DirectoryScan scan;
   std::map<std::string, std::map<int64_t, std::string>> found;  // name -> version -> path.
   std::map<std::string, std::string> single;                    // name -> <dir>/<name>.hnet.
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::directory_entry& entry = *it;
     std::error_code entry_ec;
     if (entry.is_directory(entry_ec)) {
       const std::string name = entry.path().filename().string();
@@ -108,7 +112,9 @@ absl::StatusOr<DirectoryScan> ScanModelDirectory(const std::string& dir) {
     }
     single[name] = entry.path().string();
   }
-  if (ec) return absl::UnavailableError(absl::StrCat("--models ", dir, ": ", ec.message()));
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat("--models ", dir, ": cannot list: ", ec.message()));
+  }
   for (const auto& [name, path] : single) {
     std::map<int64_t, std::string>& versions = found[name];
     if (versions.count(1) != 0) {

@@ -50,7 +50,9 @@ struct DirectoryScan {
 absl::StatusOr<FileStamp> StatFile(const std::string& path);
 
 // Lists the checkpoints of `dir` without reading them (directory entries and stats only).
-// NOT_FOUND when `dir` is not a directory. Thread-compatible.
+// NOT_FOUND when `dir` is not a directory; UNAVAILABLE naming it when it cannot be listed
+// (opening or reading it fails: permissions, EMFILE, EIO/ESTALE). Never throws.
+// Thread-compatible.
 absl::StatusOr<DirectoryScan> ScanModelDirectory(const std::string& dir);
 
 }  // namespace hnet::server

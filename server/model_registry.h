@@ -135,11 +135,12 @@ class ModelRegistry {
   // Loaded versions in all. Thread-safe.
   size_t size() const;
 
-  // In one step: removes each of `retiring` that is still loaded (the same object), puts
-  // `model` as (name, version), replacing what was there, then unloads versions of the name
-  // beyond the keep_versions highest. Returns what left the registry: the removed `retiring`,
-  // the replaced version (if any), then the unloaded ones; `model` itself is among them when it
-  // is below the kept ones. Thread-safe.
+  // In one step: removes each of `retiring` of `model`'s name that is still loaded (the same
+  // object; entries of other names are ignored), puts `model` as (name, version), replacing
+  // what was there, then unloads versions of the name beyond the keep_versions highest.
+  // Returns what left the registry: the removed `retiring`, the replaced version (if any), then
+  // the unloaded ones; `model` itself is among them when it is below the kept ones.
+  // Thread-safe.
   std::vector<ModelPtr> Put(ModelPtr model, const std::vector<ModelPtr>& retiring = {});
 
   // Removes (name, version); returns it, or null when it was not loaded. Thread-safe.

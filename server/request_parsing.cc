@@ -24,10 +24,15 @@ absl::Status CheckCount(int64_t count, absl::string_view field, const CountLimit
   return absl::OkStatus();
 }
 
+// The tensor of `proto`; INVALID_ARGUMENT naming `field` when the request's tensor is bad
+// (TensorFromProto's DataLoss or InvalidArgument); any other failure (RESOURCE_EXHAUSTED when
+// its memory cannot be allocated, INTERNAL) passes through unchanged.
 absl::StatusOr<at::Tensor> Decode(const TensorProto& proto, absl::string_view field) {
   auto tensor = core::TensorFromProto(proto);
-  if (!tensor.ok()) return FieldError(field, tensor.status().message());
-  return *tensor;
+  if (absl::IsDataLoss(tensor.status()) || absl::IsInvalidArgument(tensor.status())) {
+    return FieldError(field, tensor.status().message());
+  }
+  return tensor;
 }
 
 bool AllFinite(const at::Tensor& t) {

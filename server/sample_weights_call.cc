@@ -2,8 +2,6 @@
 // call admits it, parses and validates the request exactly as the unary handlers do, and
 // queues the work; the executor task that finishes it writes the response (wire_encoder.h)
 // and ends the call. No gRPC thread waits for the work.
-#include <torch/torch.h>
-
 #include <atomic>
 #include <memory>
 #include <utility>

@@ -1,7 +1,5 @@
 // hnet-baseline: trains N conventional target networks (a deep ensemble; N = 1 is one
 // conventionally trained network) in one batched pass and writes them as a weight ensemble.
-#include <torch/torch.h>
-
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>

@@ -158,6 +158,28 @@ TEST_F(CheckpointTest, LoadIntoDifferentModelChangesNothing) {
   EXPECT_TRUE(torch::equal(before, other->named_parameters()["extractor.linears.0.weight"]));
 }
 
+TEST_F(CheckpointTest, LoadModuleNamesBothDtypesOfAMismatch) {
+  torch::manual_seed(36);
+  HyperNetwork model(testing::MnistLayout(), testing::MnistConfig().hypernet());
+  hnet::v1::Checkpoint ckpt = MakeCheckpoint(model);
+  const std::string name = "extractor.linears.0.weight";
+  bool replaced = false;
+  for (auto& named : *ckpt.mutable_parameters()) {
+    if (named.name() != name) continue;
+    // Same shape, float64 instead of float32.
+    *named.mutable_tensor() =
+        TensorToProto(TensorFromProto(named.tensor()).value().to(torch::kFloat64));
+    replaced = true;
+  }
+  ASSERT_TRUE(replaced);
+  HyperNetwork other(testing::MnistLayout(), testing::MnistConfig().hypernet());
+  absl::Status s = LoadModule(ckpt, other.get());
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find(name), std::string::npos) << s;
+  EXPECT_NE(s.message().find("Double"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("Float"), std::string::npos) << s;
+}
+
 // The values of the named tensor in `tensors` with element 0 set to `value`.
 void SetFirst(google::protobuf::RepeatedPtrField<hnet::v1::NamedTensor>* tensors,
               const std::string& name, double value) {

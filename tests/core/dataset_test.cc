@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "core/md5.h"
+#include "tests/as_nobody.h"
 #include "tests/memory_limit.h"
 
 namespace hnet::core {
@@ -168,6 +170,28 @@ TEST_F(IdxReader, MissingFileIsNotFoundNamingPathAndFetchScript) {
   EXPECT_THAT(std::string(images.status().message()), HasSubstr("deploy/fetch_data.sh"));
   EXPECT_THAT(std::string(images.status().message()), HasSubstr("HNET_DATA_DIR"));
   EXPECT_EQ(ReadIdxLabels(path).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(IdxReader, UnreadableFileIsPermissionDeniedNamingIt) {
+  const fs::path path = dir_ / "images-idx3-ubyte";
+  WritePlain(path, ImagesIdx(1, 2, 2));
+  fs::permissions(dir_, fs::perms::all);  // Traversable by anyone: only the file is closed.
+  fs::permissions(path, fs::perms::none);
+  auto permission_denied = [&] {
+    const absl::Status status = ReadIdxImages(path.string()).status();
+    const bool ok = status.code() == absl::StatusCode::kPermissionDenied &&
+                    status.message().find(path.string()) != absl::string_view::npos;
+    if (!ok) std::fprintf(stderr, "unexpected: %s\n", status.ToString().c_str());
+    return ok;
+  };
+  if (::geteuid() != 0) {
+    EXPECT_TRUE(permission_denied());
+    return;
+  }
+  // Root reads any file: read it as "nobody".
+  const hnet::testing::AsNobody result = hnet::testing::RunAsNobody(permission_denied);
+  if (result == hnet::testing::AsNobody::kUnavailable) GTEST_SKIP() << "cannot become nobody";
+  EXPECT_EQ(result, hnet::testing::AsNobody::kPassed) << "not PERMISSION_DENIED naming the file";
 }
 
 TEST_F(IdxReader, RejectsTruncatedFile) {

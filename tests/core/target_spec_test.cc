@@ -59,5 +59,43 @@ TEST(TargetLayout, RejectsInvalidSpecsNamingTheField) {
   EXPECT_FALSE(TargetLayout::Create(spec).ok());
 }
 
+TEST(TargetLayout, RejectsSpecsWhoseWeightCountOverflowsNamingTheLayer) {
+  // Dense after a 2^31 - 1 square input: fan_in overflows int64 (about 2^93).
+  hnet::v1::TargetSpec spec;
+  spec.set_input_channels(2147483647);
+  spec.set_input_height(2147483647);
+  spec.set_input_width(2147483647);
+  spec.add_layers()->mutable_dense()->set_units(10);
+  auto overflow = TargetLayout::Create(spec);
+  EXPECT_EQ(overflow.status().code(), absl::StatusCode::kInvalidArgument) << overflow.status();
+  EXPECT_NE(overflow.status().message().find("layers[0] (dense10)"), std::string::npos)
+      << overflow.status();
+
+  // A conv whose fan_in fits but whose filters * filter_size overflows.
+  spec = MnistTargetSpec();
+  spec.mutable_layers(0)->mutable_conv()->set_kernel(2147483647);
+  spec.mutable_layers(0)->mutable_conv()->set_filters(2147483647);
+  auto conv = TargetLayout::Create(spec);
+  EXPECT_EQ(conv.status().code(), absl::StatusCode::kInvalidArgument) << conv.status();
+  EXPECT_NE(conv.status().message().find("layers[0]"), std::string::npos) << conv.status();
+
+  // No single product overflows, but the network passes kMaxTargetWeights: the second layer.
+  spec = MnistTargetSpec();
+  spec.mutable_layers(2)->mutable_dense()->set_units(3000000);  // 785 x 3e6 weights.
+  auto large = TargetLayout::Create(spec);
+  EXPECT_EQ(large.status().code(), absl::StatusCode::kInvalidArgument) << large.status();
+  EXPECT_NE(large.status().message().find("layers[2]"), std::string::npos) << large.status();
+
+  // Just below the bound is fine: 1,073,741,823 units of one weight and one bias each.
+  spec = hnet::v1::TargetSpec();
+  spec.set_input_channels(1);
+  spec.set_input_height(1);
+  spec.set_input_width(1);
+  spec.add_layers()->mutable_dense()->set_units(1073741823);
+  auto bound = TargetLayout::Create(spec);
+  ASSERT_TRUE(bound.ok()) << bound.status();
+  EXPECT_EQ(bound->weight_count(), kMaxTargetWeights - 1);
+}
+
 }  // namespace
 }  // namespace hnet::core

@@ -11,10 +11,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "hnet/v1/service.grpc.pb.h"
+#include "server/status_util.h"
 
 namespace hnet::server {
 namespace {
@@ -134,6 +136,69 @@ TEST(AuthInterceptorTest, StripsTheTokenAndBackstopsServicesThatDoNotCheck) {
   EXPECT_EQ(call("").error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(metrics.auth_failures().Value({"bad_token"}), 1);
   EXPECT_EQ(metrics.auth_failures().Value({"missing_token"}), 1);
+  server->Shutdown(std::chrono::system_clock::now());
+}
+
+// A service whose ListModels answers with CallAuthStatus, as every real handler starts.
+class CheckingService final : public hnet::v1::HyperNet::Service {
+ public:
+  grpc::Status ListModels(grpc::ServerContext* context, const hnet::v1::ListModelsRequest*,
+                          hnet::v1::ListModelsResponse*) override {
+    return ToGrpcStatus(CallAuthStatus(*context));
+  }
+};
+
+// Starts `service` on an ephemeral port, with the auth interceptor when `token` is set.
+std::unique_ptr<grpc::Server> StartServer(grpc::Service* service, const std::string& token,
+                                          int* port) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), port);
+  builder.RegisterService(service);
+  if (!token.empty()) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(std::make_unique<AuthInterceptorFactory>(
+        std::make_shared<TokenAuthenticator>(token), nullptr));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
+  return builder.BuildAndStart();
+}
+
+// ListModels on 127.0.0.1:port with the given metadata.
+grpc::Status CallWith(int port, const std::vector<std::pair<std::string, std::string>>& metadata) {
+  auto stub = hnet::v1::HyperNet::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
+  hnet::v1::ListModelsResponse response;
+  return stub->ListModels(&context, hnet::v1::ListModelsRequest(), &response);
+}
+
+TEST(CallAuthStatusTest, WithoutAuthAClientSentVerdictIsIgnored) {
+  CheckingService service;
+  int port = 0;
+  std::unique_ptr<grpc::Server> server = StartServer(&service, "", &port);
+  ASSERT_NE(server, nullptr);
+  for (const char* verdict : {"bad_token", "missing_token", "malformed_header", "other"}) {
+    const grpc::Status status = CallWith(port, {{kAuthVerdictKey, verdict}});
+    EXPECT_TRUE(status.ok()) << verdict << ": " << status.error_message();
+  }
+  EXPECT_TRUE(CallWith(port, {}).ok());
+  server->Shutdown(std::chrono::system_clock::now());
+}
+
+TEST(CallAuthStatusTest, WithAuthAClientSentOkVerdictDoesNotAdmitABadToken) {
+  CheckingService service;
+  int port = 0;
+  std::unique_ptr<grpc::Server> server = StartServer(&service, kToken, &port);
+  ASSERT_NE(server, nullptr);
+  const grpc::Status forged =
+      CallWith(port, {{kAuthVerdictKey, "ok"}, {"authorization", "Bearer nope"}});
+  EXPECT_EQ(forged.error_code(), grpc::StatusCode::UNAUTHENTICATED) << forged.error_message();
+  EXPECT_EQ(forged.error_message(), "invalid bearer token");
+  const grpc::Status good = CallWith(
+      port, {{kAuthVerdictKey, "bad_token"}, {"authorization", std::string("Bearer ") + kToken}});
+  EXPECT_TRUE(good.ok()) << good.error_message();
   server->Shutdown(std::chrono::system_clock::now());
 }
 
