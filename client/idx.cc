@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "client/file_io.h"
+#include "io/file_io.h"
 
 namespace hnet::client {
 namespace {
@@ -22,10 +22,18 @@ absl::StatusOr<Tensor> DecodeIdx(absl::string_view bytes) {
   }
   Tensor tensor;
   switch (static_cast<uint8_t>(bytes[2])) {
-    case 0x08: tensor.dtype = DType::kUint8; break;
-    case 0x0C: tensor.dtype = DType::kInt32; break;
-    case 0x0D: tensor.dtype = DType::kFloat32; break;
-    case 0x0E: tensor.dtype = DType::kFloat64; break;
+    case 0x08:
+      tensor.dtype = DType::kUint8;
+      break;
+    case 0x0C:
+      tensor.dtype = DType::kInt32;
+      break;
+    case 0x0D:
+      tensor.dtype = DType::kFloat32;
+      break;
+    case 0x0E:
+      tensor.dtype = DType::kFloat64;
+      break;
     default:
       return Bad(absl::StrCat("unsupported data type 0x", absl::Hex(bytes[2] & 0xFF)));
   }
@@ -41,8 +49,8 @@ absl::StatusOr<Tensor> DecodeIdx(absl::string_view bytes) {
   const std::optional<uint64_t> expected = ByteCount(tensor.shape, element);
   if (!expected || bytes.size() - header != *expected) {
     return Bad(absl::StrCat("shape [", absl::StrJoin(tensor.shape, ", "), "] needs ",
-                            expected ? absl::StrCat(*expected) : "more than 2^64", " data bytes, found ",
-                            bytes.size() - header));
+                            expected ? absl::StrCat(*expected) : "more than 2^64",
+                            " data bytes, found ", bytes.size() - header));
   }
   tensor.bytes = std::string(bytes.substr(header));
   // Big-endian elements -> little-endian.
@@ -53,7 +61,7 @@ absl::StatusOr<Tensor> DecodeIdx(absl::string_view bytes) {
 }
 
 absl::StatusOr<Tensor> ReadIdx(const std::string& path) {
-  absl::StatusOr<std::string> bytes = ReadFile(path);
+  absl::StatusOr<std::string> bytes = io::ReadFile(path);
   if (!bytes.ok()) return bytes.status();
   absl::StatusOr<Tensor> tensor = DecodeIdx(*bytes);
   if (!tensor.ok()) {

@@ -8,9 +8,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "client/file_io.h"
 #include "client/internal/tensor_source.h"
 #include "client/zip_writer.h"
+#include "io/file_io.h"
 
 namespace hnet::client {
 namespace {
@@ -78,7 +78,7 @@ TensorSource SourceOf(const Tensor& tensor) {
   TensorSource source;
   source.dtype = tensor.dtype;
   source.shape = tensor.shape;
-  source.produce = [&tensor](ByteSink sink) { return sink(tensor.bytes); };
+  source.produce = [&tensor](io::ByteSink sink) { return sink(tensor.bytes); };
   return source;
 }
 
@@ -195,14 +195,14 @@ absl::Status AddNpzEntries(const NamedTensorSources& tensors, ZipWriter* zip) {
 absl::Status WriteNpy(const std::string& path, const TensorSource& tensor) {
   absl::StatusOr<CheckedSource> checked = Check("tensor", tensor);
   if (!checked.ok()) return checked.status();
-  return WriteFileFrom(path, [&](ByteSink sink) {
+  return io::WriteFileFrom(path, [&](io::ByteSink sink) {
     if (absl::Status s = sink(checked->header); !s.ok()) return s;
     return internal::Produce(tensor, checked->size, checked->field, sink);
   });
 }
 
 absl::Status WriteNpz(const std::string& path, const NamedTensorSources& tensors) {
-  return WriteFileFrom(path, [&](ByteSink sink) {
+  return io::WriteFileFrom(path, [&](io::ByteSink sink) {
     ZipWriter zip([sink](absl::string_view bytes) { return sink(bytes); });
     if (absl::Status s = AddNpzEntries(tensors, &zip); !s.ok()) return s;
     return zip.Close();
@@ -220,7 +220,7 @@ absl::StatusOr<std::string> EncodeNpz(const NamedTensors& tensors) {
 absl::Status WriteNpy(const std::string& path, const Tensor& tensor) {
   absl::StatusOr<std::string> header = EncodeNpyHeader(tensor);
   if (!header.ok()) return header.status();
-  return WriteFileFrom(path, [&](ByteSink sink) {
+  return io::WriteFileFrom(path, [&](io::ByteSink sink) {
     if (absl::Status s = sink(*header); !s.ok()) return s;
     return sink(tensor.bytes);
   });
@@ -233,7 +233,7 @@ absl::Status WriteNpz(const std::string& path, const NamedTensors& tensors) {
 }
 
 absl::StatusOr<Tensor> ReadNpy(const std::string& path) {
-  absl::StatusOr<std::string> bytes = ReadFile(path);
+  absl::StatusOr<std::string> bytes = io::ReadFile(path);
   if (!bytes.ok()) return bytes.status();
   absl::StatusOr<Tensor> tensor = DecodeNpy(*bytes);
   if (!tensor.ok()) {

@@ -12,8 +12,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "client/file_io.h"
 #include "client/tensor.h"
+#include "io/file_io.h"
 
 namespace hnet::client {
 
@@ -28,7 +28,7 @@ struct TensorSource {
   // Crc32 of the bytes when known (zip entries need it before the data); when not, the
   // .npz and .pt writers call `produce` twice, the first time for the CRC.
   std::optional<uint32_t> crc32;
-  std::function<absl::Status(ByteSink sink)> produce;
+  std::function<absl::Status(io::ByteSink sink)> produce;
 };
 
 using NamedTensorSources = std::vector<std::pair<std::string, TensorSource>>;

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "client/file_io.h"
 #include "client/internal/tensor_source.h"
 #include "client/zip_writer.h"
+#include "io/file_io.h"
 
 namespace hnet::client {
 namespace {
@@ -178,7 +178,7 @@ absl::Status WriteTorchSave(const std::string& path, const NamedTensors& tensors
 }
 
 absl::Status WriteTorchSave(const std::string& path, const NamedTensorSources& tensors) {
-  return WriteFileFrom(path, [&](ByteSink sink) {
+  return io::WriteFileFrom(path, [&](io::ByteSink sink) {
     ZipWriter zip([sink](absl::string_view bytes) { return sink(bytes); });
     if (absl::Status s = AddTorchSaveEntries(tensors, &zip); !s.ok()) return s;
     return zip.Close();

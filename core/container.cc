@@ -7,14 +7,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <new>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "io/file_io.h"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "hnet files assume a little-endian host");
 
@@ -38,63 +37,6 @@ uint32_t Crc32(const std::string& data) {
   return static_cast<uint32_t>(crc);
 }
 
-absl::Status ErrnoStatus(const std::string& what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
-
-absl::Status WriteAll(int fd, const char* data, size_t size, const std::string& path) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("cannot write", path);
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
-}
-
-// The process umask, read without changing it (umask(2) would race with other threads); 022
-// where /proc does not say.
-mode_t CurrentUmask() {
-  std::FILE* status = std::fopen("/proc/self/status", "re");
-  if (status == nullptr) return 022;
-  unsigned int mask = 022;
-  char line[256];
-  while (std::fgets(line, sizeof(line), status) != nullptr) {
-    if (std::sscanf(line, "Umask: %o", &mask) == 1) break;
-  }
-  std::fclose(status);
-  return static_cast<mode_t>(mask);
-}
-
-// The file `path` names once every symlink on its last component is followed (relative links
-// resolve against the link's directory); `path` itself when it is no symlink. A dangling link
-// resolves to the file it would name. InvalidArgument for a loop of links.
-absl::StatusOr<std::string> ResolveLinks(const std::string& path) {
-  std::string current = path;
-  for (int hops = 0; hops < 40; ++hops) {
-    struct stat st;
-    if (::lstat(current.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return current;
-    std::vector<char> link(static_cast<size_t>(st.st_size > 0 ? st.st_size : PATH_MAX) + 1);
-    const ssize_t got = ::readlink(current.c_str(), link.data(), link.size());
-    if (got < 0) return ErrnoStatus("cannot read the symlink", current);
-    if (got == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot write ", path, ": symlink ", current, " names nothing"));
-    }
-    if (static_cast<size_t>(got) >= link.size()) continue;  // Changed meanwhile: again.
-    const std::string target(link.data(), static_cast<size_t>(got));
-    const size_t slash = current.rfind('/');
-    current = target.front() == '/' || slash == std::string::npos
-                  ? target
-                  : absl::StrCat(current.substr(0, slash + 1), target);
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("cannot write ", path, ": too many levels of symbolic links"));
-}
-
 }  // namespace
 
 absl::Status WriteContainerFile(const std::string& path, const ContainerKind& kind,
@@ -115,47 +57,21 @@ absl::Status WriteContainerFile(const std::string& path, const ContainerKind& ki
   header.append(reinterpret_cast<const char*>(&length), 8);
 
   // A symlinked output (latest.hnet -> run3.hnet) is written through: the file it names is
-  // replaced and the link stays.
-  absl::StatusOr<std::string> target = ResolveLinks(path);
-  if (!target.ok()) return target.status();
-  std::filesystem::path dir = std::filesystem::path(*target).parent_path();
-  if (dir.empty()) dir = ".";
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);  // A failure shows when the file is created.
-  struct stat st;
-  const bool replaces = ::stat(target->c_str(), &st) == 0 && S_ISREG(st.st_mode);
-  // mkostemp: a fresh name created with O_EXCL (never a file or link placed there before).
-  std::string tmp = absl::StrCat(*target, ".tmp.XXXXXX");
-  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("cannot create a temporary file for", path);
-  // mkostemp creates 0600: keep the replaced file's permissions, or give a new file what an
-  // ordinary create would (0644 less the umask).
-  const mode_t mode = replaces ? (st.st_mode & 0777) : (0644 & ~CurrentUmask());
-  absl::Status status;
-  if (::fchmod(fd, mode) != 0) status = ErrnoStatus("cannot set the permissions of", tmp);
-  if (status.ok()) status = WriteAll(fd, header.data(), header.size(), tmp);
-  if (status.ok()) status = WriteAll(fd, payload.data(), payload.size(), tmp);
-  if (status.ok() && ::fsync(fd) != 0) status = ErrnoStatus("cannot fsync", tmp);
-  if (::close(fd) != 0 && status.ok()) status = ErrnoStatus("cannot close", tmp);
-  if (status.ok() && ::rename(tmp.c_str(), target->c_str()) != 0) {
-    status = ErrnoStatus("cannot rename onto", *target);
+  // replaced and the link stays. Its directory is created first.
+  absl::StatusOr<std::string> target = io::ResolveLinks(path);
+  absl::Status written = target.status();
+  if (target.ok()) {
+    const std::filesystem::path dir = std::filesystem::path(*target).parent_path();
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);  // A failure shows below.
+    written = io::WriteFileFrom(*target, [&](io::ByteSink sink) {
+      absl::Status s = sink(header);
+      return s.ok() ? sink(payload) : s;
+    });
   }
-  if (!status.ok()) {
-    ::unlink(tmp.c_str());
-    return status;
-  }
-  // The rename is durable once the directory is synced. A directory this process may write
-  // but not read cannot be opened to sync it; the file is in place all the same.
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) return absl::OkStatus();
-  const bool synced = ::fsync(dir_fd) == 0;
-  const int fsync_errno = errno;
-  ::close(dir_fd);
-  if (!synced && fsync_errno != EINVAL) {  // EINVAL: a file system that cannot sync directories.
-    errno = fsync_errno;
-    return ErrnoStatus("cannot fsync the directory of", *target);
-  }
-  return absl::OkStatus();
+  if (written.ok()) return written;
+  return absl::Status(written.code(),
+                      absl::StrCat("cannot write ", kind.name, " ", path, ": ", written.message()));
 }
 
 namespace {

@@ -31,13 +31,14 @@ inline constexpr ContainerKind kWeightEnsembleContainer{"HNETWENS", "weight ense
 inline constexpr uint64_t kMaxContainerPayloadBytes = 0x7fffffff;
 
 // Writes header + `payload` to `path` atomically (a crash leaves the old file or the new one),
-// creating the parent directory. The bytes go to a fresh temporary file beside the target,
-// created exclusively (never through a file or link already there), synced, renamed onto the
-// target, and the directory synced. When `path` is a symlink (latest.hnet -> run3.hnet) the
-// file it names is replaced and the link stays. A replaced file keeps its permission bits; a
-// new one gets 0644 less the umask. InvalidArgument for a payload above
-// kMaxContainerPayloadBytes or a loop of symlinks; errors name the path. Thread-compatible per
-// path.
+// creating the parent directory, with io::WriteFileFrom: a fresh temporary file beside the
+// target, created exclusively, synced, renamed onto the target, the directory synced. When
+// `path` is a symlink (latest.hnet -> run3.hnet) the file it names is replaced and the link
+// stays; a device or FIFO (/dev/null) is written in place, never replaced. A replaced file keeps
+// its permission bits; a new one gets 0666 less the umask. InvalidArgument for a payload above
+// kMaxContainerPayloadBytes, a directory or a loop of symlinks; errors start with
+// "cannot write <kind.name> <path>". Thread-safe; concurrent writers of one path each leave a
+// whole file.
 absl::Status WriteContainerFile(const std::string& path, const ContainerKind& kind,
                                 uint32_t version, const std::string& payload);
 

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -14,6 +13,7 @@
 #include "core/torch_status.h"
 #include "eval/experiments.h"
 #include "eval/metrics.h"
+#include "io/file_io.h"
 
 namespace hnet::eval {
 namespace {
@@ -33,18 +33,18 @@ Json DistanceJson(const DistanceSummary& d) {
 
 // Writes a matrix [R, C] as comma-separated rows without a header (gnuplot `matrix`).
 absl::Status WriteMatrix(const std::string& path, const at::Tensor& m) {
-  std::ofstream out(path, std::ios::trunc);
-  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", path));
   at::Tensor c = m.to(torch::kFloat64).contiguous();
   const double* p = c.data_ptr<double>();
+  std::string text;
   for (int64_t r = 0; r < c.size(0); ++r) {
     for (int64_t k = 0; k < c.size(1); ++k) {
       const double v = p[r * c.size(1) + k];
-      out << (k > 0 ? "," : "") << (std::isfinite(v) ? absl::StrFormat("%.6g", v) : "nan");
+      absl::StrAppend(&text, k > 0 ? "," : "",
+                      std::isfinite(v) ? absl::StrFormat("%.6g", v) : "nan");
     }
-    out << "\n";
+    text += "\n";
   }
-  return out ? absl::OkStatus() : absl::DataLossError(absl::StrCat("error writing ", path));
+  return io::WriteFile(path, text);
 }
 
 }  // namespace

@@ -5,14 +5,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "core/log.h"
+#include "io/file_io.h"
 
 namespace hnet::eval {
 namespace {
@@ -51,17 +50,16 @@ void CsvTable::AddRow(const std::vector<double>& values) {
 void CsvTable::AddRow(const std::vector<std::string>& cells) { rows_.push_back(cells); }
 
 absl::Status CsvTable::Write(const std::string& path) const {
-  std::ofstream out(path, std::ios::trunc);
-  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", path));
+  std::string text;
   auto line = [&](const std::vector<std::string>& cells) {
-    for (size_t i = 0; i < cells.size(); ++i) out << (i > 0 ? "," : "") << CsvCell(cells[i]);
-    out << "\n";
+    for (size_t i = 0; i < cells.size(); ++i) {
+      absl::StrAppend(&text, i > 0 ? "," : "", CsvCell(cells[i]));
+    }
+    text += "\n";
   };
   line(header_);
   for (const auto& row : rows_) line(row);
-  out.close();
-  if (!out) return absl::DataLossError(absl::StrCat("error writing ", path));
-  return absl::OkStatus();
+  return io::WriteFile(path, text);
 }
 
 std::string GnuplotQuote(absl::string_view path) {
@@ -100,17 +98,12 @@ absl::StatusOr<std::string> Plotter::Render(absl::string_view name, int width, i
   const std::string script = (fs::path(dir_) / absl::StrCat(name, ".gp")).string();
   const std::string png_name = absl::StrCat(name, ".png");
   const std::string png = (fs::path(dir_) / png_name).string();
-  {
-    std::ofstream out(script, std::ios::trunc);
-    if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", script));
-    out << "# Written by hnet-eval; re-run with: gnuplot " << name << ".gp\n";
-    out << "set terminal " << terminal_ << " size " << width << "," << height
-        << (terminal_ == "pngcairo" ? " font 'sans,10'" : "") << "\n";
-    out << "set output " << GnuplotQuote(png_name) << "\n";
-    out << "set datafile separator ','\n";
-    out << body << "\n";
-    out << "unset output\n";
-  }
+  const std::string text = absl::StrCat(
+      "# Written by hnet-eval; re-run with: gnuplot ", name, ".gp\n", "set terminal ", terminal_,
+      " size ", width, ",", height, terminal_ == "pngcairo" ? " font 'sans,10'" : "", "\n",
+      "set output ", GnuplotQuote(png_name), "\n", "set datafile separator ','\n", body, "\n",
+      "unset output\n");
+  if (absl::Status s = io::WriteFile(script, text); !s.ok()) return s;
   if (deferred_) return png_name;
   std::error_code ec;
   fs::remove(png, ec);

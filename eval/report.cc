@@ -1,12 +1,12 @@
 #include "eval/report.h"
 
 #include <filesystem>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "eval/plots.h"
+#include "io/file_io.h"
 
 namespace hnet::eval {
 namespace {
@@ -15,15 +15,6 @@ namespace fs = std::filesystem;
 
 std::string Cell(const std::string& s) {
   return s.empty() ? "—" : absl::StrReplaceAll(s, {{"|", "\\|"}, {"\n", " "}});
-}
-
-absl::Status WriteText(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", path));
-  out << text;
-  out.close();
-  if (!out) return absl::DataLossError(absl::StrCat("error writing ", path));
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -57,7 +48,7 @@ std::string Report::Markdown() const {
 }
 
 absl::Status Report::Write(const std::string& dir) const {
-  if (absl::Status s = WriteText((fs::path(dir) / "report.md").string(), Markdown()); !s.ok()) {
+  if (absl::Status s = io::WriteFile((fs::path(dir) / "report.md").string(), Markdown()); !s.ok()) {
     return s;
   }
   Json root = data_;
@@ -80,7 +71,8 @@ absl::Status Report::Write(const std::string& dir) const {
     bar.Set("status", b.status);
     bars.Push(std::move(bar));
   }
-  if (absl::Status s = WriteText((fs::path(dir) / "results.json").string(), root.Dump()); !s.ok()) {
+  if (absl::Status s = io::WriteFile((fs::path(dir) / "results.json").string(), root.Dump());
+      !s.ok()) {
     return s;
   }
   CsvTable table({"experiment", "quantity", "ours", "paper", "note"});

@@ -48,13 +48,17 @@ absl::StatusOr<PathResult> ComputePath(const PathRequest& request,
     for (int64_t i = 0; i < p; ++i) result.t.push_back(static_cast<double>(i) / (p - 1));
     // [p, 1] interpolation weights; the endpoints are exactly 0 and 1.
     at::Tensor t = torch::tensor(result.t, torch::kFloat64).to(torch::kFloat32).unsqueeze(1);
+    // The endpoint networks, each generated as network 0 of its own pass like SampleWeights'
+    // first network: BLAS kernels may round a network differently at another place in a pass,
+    // and the path's ends are exactly these networks.
+    auto start_net = GenerateWeights(model, request.start, {}, cancellation);
+    if (!start_net.ok()) return start_net.status();
+    auto end_net = GenerateWeights(model, request.end, {}, cancellation);
+    if (!end_net.ok()) return end_net.status();
     if (request.direct) {
-      auto ends =
-          GenerateWeights(model, torch::cat({request.start, request.end}, 0), {}, cancellation);
-      if (!ends.ok()) return ends.status();
       const at::Tensor td = t.to(model.device).unsqueeze(2);  // [p, 1, 1]
-      for (const at::Tensor& w : *ends) {
-        result.direct_weights.push_back(w.narrow(0, 0, 1) * (1 - td) + w.narrow(0, 1, 1) * td);
+      for (size_t l = 0; l < start_net->size(); ++l) {
+        result.direct_weights.push_back((*start_net)[l] * (1 - td) + (*end_net)[l] * td);
       }
       auto acc = Score(model.layout, result.direct_weights, request, cancellation);
       if (!acc.ok()) return acc.status();
@@ -64,6 +68,8 @@ absl::StatusOr<PathResult> ComputePath(const PathRequest& request,
       at::Tensor z = request.start * (1 - t) + request.end * t;  // [p, z_dim]
       auto weights = GenerateWeights(model, z, {}, cancellation);
       if (!weights.ok()) return weights.status();
+      // t = 1 is z = end exactly: its network is the end network, at its canonical place.
+      for (size_t l = 0; l < weights->size(); ++l) (*weights)[l][p - 1].copy_((*end_net)[l][0]);
       result.interpolated_weights = *std::move(weights);
       auto acc = Score(model.layout, result.interpolated_weights, request, cancellation);
       if (!acc.ok()) return acc.status();

@@ -11,9 +11,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "client/file_io.h"
 #include "client/idx.h"
 #include "client/npy.h"
+#include "io/file_io.h"
 
 #ifdef HNET_CLI_HAVE_PNG
 #include <png.h>
@@ -98,7 +98,7 @@ Tensor ToFloat32(const Tensor& tensor) {
 
 absl::StatusOr<std::string> ReadMaybeGzip(const std::string& path) {
   // ReadFile maps errno: NOT_FOUND, PERMISSION_DENIED, INVALID_ARGUMENT for a directory.
-  absl::StatusOr<std::string> raw = client::ReadFile(path);
+  absl::StatusOr<std::string> raw = io::ReadFile(path);
   if (!raw.ok()) return raw.status();
   if (raw->size() < 2 || (*raw)[0] != '\x1f' || (*raw)[1] != '\x8b') return raw;
   return Gunzip(*raw, path);

@@ -11,7 +11,7 @@
 namespace hnet::cli {
 
 // The bytes of `path`, gunzipped when it is gzip data (one or more members). Errors name the
-// path: those of client::ReadFile (NOT_FOUND only when it does not exist, PERMISSION_DENIED,
+// path: those of io::ReadFile (NOT_FOUND only when it does not exist, PERMISSION_DENIED,
 // INVALID_ARGUMENT for a directory), DATA_LOSS for truncated or corrupt gzip data.
 absl::StatusOr<std::string> ReadMaybeGzip(const std::string& path);
 

@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "client/file_io.h"
+#include "io/file_io.h"
 
 namespace hnet::cli {
 namespace {
@@ -44,7 +44,7 @@ absl::Status CheckWritableDir(absl::string_view flag, const std::string& dir) {
 }  // namespace
 
 std::string DirectoryOfFile(const std::string& path) {
-  return Parent(client::ResolveLinks(path).value_or(path));
+  return Parent(io::ResolveLinks(path).value_or(path));
 }
 
 std::string NearestExistingDirectory(const std::string& dir) {
@@ -65,7 +65,7 @@ absl::Status CheckOutputFile(absl::string_view flag, const std::string& path) {
       return absl::InvalidArgumentError(
           absl::StrCat(flag, ": '", path, "' is a directory; give a file name"));
     }
-    if (client::IsWrittenInPlace(path)) {  // a device, FIFO or /dev/stdout
+    if (io::IsWrittenInPlace(path)) {  // a device, FIFO or /dev/stdout
       if (::access(path.c_str(), W_OK) != 0) return StatError(flag, path, errno);
       return absl::OkStatus();
     }
@@ -76,7 +76,7 @@ absl::Status CheckOutputFile(absl::string_view flag, const std::string& path) {
   }
   if (errno != ENOENT) return StatError(flag, path, errno);
   // A dangling symlink: the writer creates the file it names.
-  const std::string parent = Parent(client::ResolveLinks(path).value_or(path));
+  const std::string parent = Parent(io::ResolveLinks(path).value_or(path));
   if (::stat(parent.c_str(), &st) != 0) {
     if (errno == ENOENT) {
       return absl::FailedPreconditionError(

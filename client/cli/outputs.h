@@ -10,7 +10,7 @@
 
 namespace hnet::cli {
 
-// OK when client::WriteFileFrom can write the file `path`: an existing regular file (or
+// OK when io::WriteFileFrom can write the file `path`: an existing regular file (or
 // symlink to one) or a new name in a writable directory, or an existing writable device or
 // FIFO. Errors name `flag` and the path: INVALID_ARGUMENT for a directory or a path through a
 // non-directory, FAILED_PRECONDITION when the directory does not exist, PERMISSION_DENIED.

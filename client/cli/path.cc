@@ -7,7 +7,7 @@
 #include "client/cli/flags.h"
 #include "client/cli/inputs.h"
 #include "client/cli/outputs.h"
-#include "client/file_io.h"
+#include "io/file_io.h"
 
 namespace hnet::cli {
 namespace {
@@ -95,7 +95,7 @@ absl::Status RunPath(const client::Client& client, const std::string& model, con
                            csv_cell(interpolated, p.interpolated_accuracy));
   }
   if (!args.csv.empty()) {
-    if (absl::Status s = client::WriteFile(args.csv, csv.str()); !s.ok()) return s;
+    if (absl::Status s = io::WriteFile(args.csv, csv.str()); !s.ok()) return s;
     out << "wrote " << args.csv << "\n";
   }
   return absl::OkStatus();

@@ -14,9 +14,9 @@
 #include "client/cli/inputs.h"
 #include "client/cli/outputs.h"
 #include "client/cli/spool.h"
-#include "client/file_io.h"
 #include "client/npy.h"
 #include "client/pt_writer.h"
+#include "io/file_io.h"
 
 namespace hnet::cli {
 namespace {
@@ -54,7 +54,7 @@ std::string NpyPath(const std::string& dir, const std::string& name) {
 // a file system, which has room for the output anyway; else $TMPDIR or /tmp.
 std::string SpoolDirectory(const SampleArgs& args) {
   for (const std::string* path : {&args.npz, &args.pt}) {
-    if (!path->empty() && !client::IsWrittenInPlace(*path)) return DirectoryOfFile(*path);
+    if (!path->empty() && !io::IsWrittenInPlace(*path)) return DirectoryOfFile(*path);
   }
   if (!args.out_dir.empty()) return NearestExistingDirectory(args.out_dir);
   const char* tmp = std::getenv("TMPDIR");

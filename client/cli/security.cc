@@ -1,14 +1,14 @@
 #include "client/cli/security.h"
 
 #include "absl/strings/str_cat.h"
-#include "client/file_io.h"
+#include "io/file_io.h"
 
 namespace hnet::cli {
 namespace {
 
 // The contents of `path`, the error prefixed with `flag`.
 absl::StatusOr<std::string> ReadFlagFile(const std::string& path, absl::string_view flag) {
-  absl::StatusOr<std::string> bytes = client::ReadFile(path);
+  absl::StatusOr<std::string> bytes = io::ReadFile(path);
   if (!bytes.ok()) {
     return absl::Status(bytes.status().code(), absl::StrCat(flag, ": ", bytes.status().message()));
   }

@@ -2,14 +2,14 @@
 
 #include <signal.h>
 
-#include "client/file_io.h"
+#include "io/file_io.h"
 
 namespace hnet::cli {
 namespace {
 
 // Async-signal-safe: unlink(2) of fixed buffers, sigaction, raise.
 extern "C" void RemoveTemporariesAndReraise(int signal) {
-  client::RemovePendingTemporaryFiles();
+  io::RemovePendingTemporaryFiles();
   struct sigaction action {};
   action.sa_handler = SIG_DFL;
   sigemptyset(&action.sa_mask);

@@ -5,7 +5,7 @@
 namespace hnet::cli {
 
 // Installs handlers for SIGINT, SIGTERM and SIGHUP (those not ignored) that remove the
-// temporary files being written (client::RemovePendingTemporaryFiles) and then re-raise the
+// temporary files being written (io::RemovePendingTemporaryFiles) and then re-raise the
 // signal with its default action, so the process still dies of it. Call once, early in main.
 void InstallTemporaryFileCleanup();
 

@@ -91,7 +91,7 @@ absl::Status SpoolFile::Flush() {
   return s;
 }
 
-absl::Status SpoolFile::ReadAll(client::ByteSink sink) {
+absl::Status SpoolFile::ReadAll(io::ByteSink sink) {
   if (absl::Status s = Flush(); !s.ok()) return s;
   std::string piece(static_cast<size_t>(std::min<uint64_t>(size_, kBufferBytes)), '\0');
   for (uint64_t offset = 0; offset < size_;) {
@@ -185,7 +185,7 @@ absl::StatusOr<client::NamedTensorSources> NetworkSpool::Sources() {
     source.shape.insert(source.shape.begin(), count_);
     source.crc32 = part.file->crc32();
     SpoolFile* file = part.file.get();
-    source.produce = [file](client::ByteSink sink) { return file->ReadAll(sink); };
+    source.produce = [file](io::ByteSink sink) { return file->ReadAll(sink); };
     sources.emplace_back(part.name, std::move(source));
   }
   return sources;

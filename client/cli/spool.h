@@ -34,7 +34,7 @@ class SpoolFile {
   absl::Status Append(absl::string_view bytes);
   // Passes every byte appended so far, in order, to `sink` in pieces of at most
   // kBufferBytes. May be called several times.
-  absl::Status ReadAll(client::ByteSink sink);
+  absl::Status ReadAll(io::ByteSink sink);
 
   uint64_t size() const { return size_; }
   uint32_t crc32() const { return crc_; }

@@ -28,7 +28,7 @@ absl::StatusOr<uint64_t> SourceBytes(const TensorSource& source, absl::string_vi
 }
 
 absl::Status Produce(const TensorSource& source, uint64_t size, absl::string_view field,
-                     ByteSink sink) {
+                     io::ByteSink sink) {
   if (!source.produce) return absl::InternalError(absl::StrCat(field, ": no producer"));
   uint64_t produced = 0;
   absl::Status s = source.produce([&](absl::string_view bytes) {

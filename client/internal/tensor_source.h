@@ -7,8 +7,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "client/file_io.h"
 #include "client/npy.h"
+#include "io/file_io.h"
 
 namespace hnet::client::internal {
 
@@ -23,7 +23,7 @@ absl::StatusOr<uint64_t> SourceBytes(const TensorSource& source, absl::string_vi
 // Passes the bytes of `source` to `sink`; INTERNAL naming `field` when the source gives other
 // than `size` bytes, its own or the sink's error as it is.
 absl::Status Produce(const TensorSource& source, uint64_t size, absl::string_view field,
-                     ByteSink sink);
+                     io::ByteSink sink);
 
 // The CRC-32 of the `size` bytes of `source`: its crc32 when known, else computed from one
 // pass over them (errors as Produce).

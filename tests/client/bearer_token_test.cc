@@ -6,7 +6,7 @@
 
 #include "client/cli/security.h"
 #include "client/client.h"
-#include "client/file_io.h"
+#include "io/file_io.h"
 #include "tests/client/fake_server.h"
 #include "tests/client/python_util.h"
 
@@ -98,11 +98,11 @@ TEST(BearerTokenTest, InvalidTokensAreRejectedWithoutEchoingThem) {
 TEST(CliSecurityTest, ReadsTokenAndTlsFilesNamingFlagAndPath) {
   const std::string dir = testing::UniqueTempPath("cli_security");
   std::filesystem::create_directories(dir);
-  ASSERT_TRUE(WriteFile(dir + "/token", std::string(kToken) + "\n").ok());
-  ASSERT_TRUE(WriteFile(dir + "/ca.pem", "CA PEM").ok());
-  ASSERT_TRUE(WriteFile(dir + "/cert.pem", "CERT PEM").ok());
-  ASSERT_TRUE(WriteFile(dir + "/key.pem", "KEY PEM").ok());
-  ASSERT_TRUE(WriteFile(dir + "/empty", "\r\n").ok());
+  ASSERT_TRUE(io::WriteFile(dir + "/token", std::string(kToken) + "\n").ok());
+  ASSERT_TRUE(io::WriteFile(dir + "/ca.pem", "CA PEM").ok());
+  ASSERT_TRUE(io::WriteFile(dir + "/cert.pem", "CERT PEM").ok());
+  ASSERT_TRUE(io::WriteFile(dir + "/key.pem", "KEY PEM").ok());
+  ASSERT_TRUE(io::WriteFile(dir + "/empty", "\r\n").ok());
 
   cli::SecurityArgs args;
   args.token_file = dir + "/token";

@@ -10,8 +10,9 @@
 
 #include "client/cli/commands.h"
 #include "client/cli/inputs.h"
-#include "client/file_io.h"
 #include "client/npy.h"
+#include "io/file_io.h"
+#include "tests/as_nobody.h"
 #include "tests/client/fake_server.h"
 #include "tests/client/python_util.h"
 
@@ -39,7 +40,7 @@ class CliTest : public ::testing::Test {
       for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(d >> shift));
     }
     const std::string path = dir_ + "/" + name;
-    EXPECT_TRUE(client::WriteFile(path, bytes + data).ok());
+    EXPECT_TRUE(io::WriteFile(path, bytes + data).ok());
     return path;
   }
 
@@ -117,9 +118,9 @@ TEST_F(CliTest, SamplePastTheMessageLimitStreamsTheSameFilesInEveryFormat) {
             std::string::npos)
       << streamed_out.str();
   for (const std::string& file : {".npz", ".pt", "/layer0.npy", "/layer1.npy", "/z.npy"}) {
-    absl::StatusOr<std::string> streamed = client::ReadFile(dir_ + "/streamed" + file);
+    absl::StatusOr<std::string> streamed = io::ReadFile(dir_ + "/streamed" + file);
     ASSERT_TRUE(streamed.ok()) << streamed.status();
-    EXPECT_EQ(*streamed, *client::ReadFile(dir_ + "/unary" + file)) << file;
+    EXPECT_EQ(*streamed, *io::ReadFile(dir_ + "/unary" + file)) << file;
   }
   EXPECT_EQ(client::ReadNpy(dir_ + "/streamed/z.npy")->shape, (std::vector<int64_t>{20, 1}));
 }
@@ -167,7 +168,7 @@ TEST_F(CliTest, StreamedSampleKeepsMemoryBoundedWhateverN) {
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_NE(out.str().find("streamed 48 networks"), std::string::npos) << out.str();
   EXPECT_LT(peak_growth_mb, 36) << "peak memory grew by " << peak_growth_mb << " MiB";
-  absl::StatusOr<std::string> npz = client::ReadFile(args.npz);
+  absl::StatusOr<std::string> npz = io::ReadFile(args.npz);
   ASSERT_TRUE(npz.ok()) << npz.status();
   EXPECT_GT(npz->size(), size_t{72} << 20);
   if (!client::testing::PythonHas("numpy")) return;
@@ -279,7 +280,7 @@ TEST_F(CliTest, PathWritesCsv) {
   args.csv = dir_ + "/path.csv";
   std::ostringstream out;
   ASSERT_TRUE(RunPath(*client_, "mnist", args, out).ok());
-  EXPECT_EQ(*client::ReadFile(args.csv),
+  EXPECT_EQ(*io::ReadFile(args.csv),
             "t,direct_accuracy,interpolated_accuracy\n0,1,0.75\n0.5,0.75,0.75\n1,0.5,0.75\n");
 }
 
@@ -290,7 +291,7 @@ TEST_F(CliTest, PathMarksAModeThatWasNotRunInsteadOfPrintingZero) {
   args.csv = dir_ + "/path.csv";
   std::ostringstream out;
   ASSERT_TRUE(RunPath(*client_, "mnist", args, out).ok());
-  EXPECT_EQ(*client::ReadFile(args.csv),
+  EXPECT_EQ(*io::ReadFile(args.csv),
             "t,direct_accuracy,interpolated_accuracy\n0,1,\n0.5,0.75,\n1,0.5,\n");
   EXPECT_NE(out.str().find("  0.5000     0.7500             -\n"), std::string::npos) << out.str();
 }
@@ -382,7 +383,7 @@ TEST_F(CliTest, PngFilesAreStacked) {
       "\x62\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82",
       73);
   const std::string path = dir_ + "/digit.png";
-  ASSERT_TRUE(client::WriteFile(path, png).ok());
+  ASSERT_TRUE(io::WriteFile(path, png).ok());
   absl::StatusOr<client::Tensor> images = LoadImages({path, path});
 #ifdef HNET_CLI_HAVE_PNG
   ASSERT_TRUE(images.ok()) << images.status();
@@ -491,12 +492,12 @@ TEST_F(CliTest, SampleStreamsWhenTheServerRefusesThatManyNetworksInOneMessage) {
       << streamed_out.str();
   EXPECT_EQ(server_.service().sample_calls.load(), 2);  // the first run, the refused call
   EXPECT_EQ(server_.service().stream_calls.load(), 1);
-  EXPECT_EQ(*client::ReadFile(dir_ + "/streamed.npz"), *client::ReadFile(dir_ + "/unary.npz"));
+  EXPECT_EQ(*io::ReadFile(dir_ + "/streamed.npz"), *io::ReadFile(dir_ + "/unary.npz"));
 }
 
 TEST_F(CliTest, SampleChecksOutputPathsBeforeCallingTheServer) {
   const std::string file = dir_ + "/file";
-  ASSERT_TRUE(client::WriteFile(file, "x").ok());
+  ASSERT_TRUE(io::WriteFile(file, "x").ok());
   struct Case {
     std::string out_dir, npz, pt;
     absl::StatusCode code;
@@ -600,12 +601,12 @@ TEST_F(CliTest, ReadMaybeGzipMapsErrorsAndDetectsTruncatedGzip) {
   const std::string plain = WriteIdx("plain", 0x08, {4000}, std::string(4000, 'q'));
   const std::string gz = dir_ + "/labels.gz";
   ASSERT_EQ(std::system(("gzip -c " + plain + " > " + gz).c_str()), 0);
-  std::string bytes = *client::ReadFile(gz);
-  ASSERT_TRUE(client::WriteFile(gz, bytes + bytes).ok());  // two members: read as one
+  std::string bytes = *io::ReadFile(gz);
+  ASSERT_TRUE(io::WriteFile(gz, bytes + bytes).ok());  // two members: read as one
   absl::StatusOr<std::string> twice = ReadMaybeGzip(gz);
   ASSERT_TRUE(twice.ok()) << twice.status();
-  EXPECT_EQ(*twice, *client::ReadFile(plain) + *client::ReadFile(plain));
-  ASSERT_TRUE(client::WriteFile(gz, bytes.substr(0, bytes.size() - 12)).ok());
+  EXPECT_EQ(*twice, *io::ReadFile(plain) + *io::ReadFile(plain));
+  ASSERT_TRUE(io::WriteFile(gz, bytes.substr(0, bytes.size() - 12)).ok());
   absl::StatusOr<std::string> truncated = ReadMaybeGzip(gz);
   EXPECT_EQ(truncated.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(truncated.status().message().find("truncated gzip"), std::string::npos)
@@ -613,10 +614,22 @@ TEST_F(CliTest, ReadMaybeGzipMapsErrorsAndDetectsTruncatedGzip) {
   absl::StatusOr<client::Tensor> labels = LoadLabels(gz);
   EXPECT_EQ(labels.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(labels.status().message().rfind("--labels: ", 0), 0u) << labels.status();
-  if (::geteuid() != 0) {  // root reads anything
-    ASSERT_EQ(::chmod(plain.c_str(), 0), 0);
+}
+
+// Root reads any file, so under root the read runs as "nobody".
+TEST_F(CliTest, ReadMaybeGzipReportsAnUnreadableFileAsPermissionDenied) {
+  const std::string plain = WriteIdx("plain", 0x08, {4}, std::string(4, 'q'));
+  std::filesystem::permissions(dir_, std::filesystem::perms::all);  // Traversable by anyone.
+  ASSERT_EQ(::chmod(plain.c_str(), 0), 0);
+  if (::geteuid() != 0) {
     EXPECT_EQ(ReadMaybeGzip(plain).status().code(), absl::StatusCode::kPermissionDenied);
+    return;
   }
+  const hnet::testing::AsNobody result = hnet::testing::RunAsNobody([&plain] {
+    return ReadMaybeGzip(plain).status().code() == absl::StatusCode::kPermissionDenied;
+  });
+  if (result == hnet::testing::AsNobody::kUnavailable) GTEST_SKIP() << "cannot become nobody";
+  EXPECT_EQ(result, hnet::testing::AsNobody::kPassed) << "not PERMISSION_DENIED";
 }
 
 }  // namespace

@@ -56,6 +56,8 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
   std::atomic<int> sample_calls{0};    // SampleWeights calls
   std::atomic<int> stream_calls{0};    // StreamWeights calls
   std::atomic<int> classify_calls{0};  // Classify calls
+  std::atomic<int> in_flight{0};       // calls inside a handler now
+  std::atomic<int> max_in_flight{0};   // most calls inside handlers at once so far
   std::atomic<int> columns{3};         // columns of every generated layer ([2, c] and [1, c])
   absl::Duration stream_interval = absl::ZeroDuration();  // StreamWeights: wait before each
   absl::Mutex mu;
@@ -68,6 +70,7 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
 
   grpc::Status ListModels(grpc::ServerContext* ctx, const hnet::v1::ListModelsRequest* req,
                           hnet::v1::ListModelsResponse* response) override {
+    const InFlight in_flight_scope(this);
     if (grpc::Status s = Enter(ctx); !s.ok()) return s;
     {
       absl::MutexLock lock(&mu);
@@ -86,6 +89,7 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
 
   grpc::Status GetModelInfo(grpc::ServerContext* ctx, const hnet::v1::GetModelInfoRequest* req,
                             hnet::v1::ModelInfo* response) override {
+    const InFlight in_flight_scope(this);
     if (grpc::Status s = Enter(ctx); !s.ok()) return s;
     if (req->model() != name_) {
       return grpc::Status(grpc::StatusCode::NOT_FOUND, "model '" + req->model() + "' not found");
@@ -96,6 +100,7 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
 
   grpc::Status SampleWeights(grpc::ServerContext* ctx, const hnet::v1::SampleWeightsRequest* req,
                              hnet::v1::SampleWeightsResponse* response) override {
+    const InFlight in_flight_scope(this);
     if (grpc::Status s = Enter(ctx); !s.ok()) return s;
     sample_calls.fetch_add(1);
     {
@@ -129,6 +134,7 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
 
   grpc::Status StreamWeights(grpc::ServerContext* ctx, const hnet::v1::SampleWeightsRequest* req,
                              grpc::ServerWriter<hnet::v1::GeneratedNetwork>* writer) override {
+    const InFlight in_flight_scope(this);
     if (grpc::Status s = Enter(ctx); !s.ok()) return s;
     stream_calls.fetch_add(1);
     {
@@ -164,6 +170,7 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
 
   grpc::Status Classify(grpc::ServerContext* ctx, const hnet::v1::ClassifyRequest* req,
                         hnet::v1::ClassifyResponse* response) override {
+    const InFlight in_flight_scope(this);
     if (grpc::Status s = Enter(ctx); !s.ok()) return s;
     classify_calls.fetch_add(1);
     {
@@ -197,6 +204,7 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
   grpc::Status InterpolatePath(grpc::ServerContext* ctx,
                                const hnet::v1::InterpolatePathRequest* req,
                                hnet::v1::InterpolatePathResponse* response) override {
+    const InFlight in_flight_scope(this);
     if (grpc::Status s = Enter(ctx); !s.ok()) return s;
     {
       absl::MutexLock lock(&mu);
@@ -213,6 +221,23 @@ class FakeHyperNet final : public hnet::v1::HyperNet::Service {
   }
 
  private:
+  // Counts a call in in_flight (and max_in_flight) for the life of its handler.
+  class InFlight {
+   public:
+    explicit InFlight(FakeHyperNet* service) : service_(service) {
+      const int now = service_->in_flight.fetch_add(1) + 1;
+      int most = service_->max_in_flight.load();
+      while (most < now && !service_->max_in_flight.compare_exchange_weak(most, now)) {
+      }
+    }
+    ~InFlight() { service_->in_flight.fetch_sub(1); }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+   private:
+    FakeHyperNet* const service_;
+  };
+
   // Counts the call, applies the delay and the scripted UNAVAILABLE answers.
   grpc::Status Enter(grpc::ServerContext* ctx) {
     calls.fetch_add(1);

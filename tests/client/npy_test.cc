@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <fstream>
 
-#include "client/file_io.h"
 #include "client/pt_writer.h"
 #include "client/zip_writer.h"
+#include "io/file_io.h"
 #include "tests/client/python_util.h"
 
 namespace hnet::client {
@@ -63,7 +63,7 @@ TensorSource Pieces(const Tensor& tensor, size_t piece, bool with_crc) {
   source.dtype = tensor.dtype;
   source.shape = tensor.shape;
   if (with_crc) source.crc32 = Crc32(tensor.bytes);
-  source.produce = [&tensor, piece](ByteSink sink) {
+  source.produce = [&tensor, piece](io::ByteSink sink) {
     for (size_t at = 0; at < tensor.bytes.size(); at += piece) {
       if (absl::Status s = sink(absl::string_view(tensor.bytes).substr(at, piece)); !s.ok()) {
         return s;
@@ -91,12 +91,12 @@ TEST(NpyTest, SourcesWriteTheSameFilesAsTensors) {
     ASSERT_TRUE(WriteNpz(dir + ".sources.npz", sources).ok());
     ASSERT_TRUE(WriteTorchSave(dir + ".sources.pt", sources).ok());
     ASSERT_TRUE(WriteNpy(dir + ".source.npy", sources[0].second).ok());
-    EXPECT_EQ(*ReadFile(dir + ".sources.npz"), *ReadFile(dir + ".tensors.npz")) << with_crc;
-    EXPECT_EQ(*ReadFile(dir + ".sources.pt"), *ReadFile(dir + ".tensors.pt")) << with_crc;
-    EXPECT_EQ(*ReadFile(dir + ".source.npy"), *ReadFile(dir + ".tensor.npy")) << with_crc;
+    EXPECT_EQ(*io::ReadFile(dir + ".sources.npz"), *io::ReadFile(dir + ".tensors.npz")) << with_crc;
+    EXPECT_EQ(*io::ReadFile(dir + ".sources.pt"), *io::ReadFile(dir + ".tensors.pt")) << with_crc;
+    EXPECT_EQ(*io::ReadFile(dir + ".source.npy"), *io::ReadFile(dir + ".tensor.npy")) << with_crc;
   }
   ASSERT_TRUE(WriteNpz(dir + ".of.npz", SourcesOf(tensors)).ok());
-  EXPECT_EQ(*ReadFile(dir + ".of.npz"), *ReadFile(dir + ".tensors.npz"));
+  EXPECT_EQ(*io::ReadFile(dir + ".of.npz"), *io::ReadFile(dir + ".tensors.npz"));
   for (const char* suffix : {".tensors.npz", ".tensors.pt", ".tensor.npy", ".sources.npz",
                              ".sources.pt", ".source.npy", ".of.npz"}) {
     std::remove((dir + suffix).c_str());
@@ -138,14 +138,14 @@ TEST(NpyTest, WrittenFilesAreStreamedWithTheSameBytesAsTheEncoders) {
                                 {"z", *MakeFloat32(std::vector<float>{2})}};
   const std::string npz = testing::UniqueTempPath("w.npz");
   ASSERT_TRUE(WriteNpz(npz, tensors).ok());
-  EXPECT_EQ(*ReadFile(npz), *EncodeNpz(tensors));
+  EXPECT_EQ(*io::ReadFile(npz), *EncodeNpz(tensors));
   const std::string npy = testing::UniqueTempPath("w.npy");
   ASSERT_TRUE(WriteNpy(npy, tensors[0].second).ok());
-  EXPECT_EQ(*ReadFile(npy), *EncodeNpy(tensors[0].second));
+  EXPECT_EQ(*io::ReadFile(npy), *EncodeNpy(tensors[0].second));
   // A malformed tensor fails before anything is written.
   EXPECT_EQ(WriteNpz(npz, {{"bad", Tensor{DType::kFloat32, {2}, "x"}}}).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(*ReadFile(npz), *EncodeNpz(tensors));
+  EXPECT_EQ(*io::ReadFile(npz), *EncodeNpz(tensors));
   std::remove(npz.c_str());
   std::remove(npy.c_str());
 }

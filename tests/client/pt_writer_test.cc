@@ -4,8 +4,8 @@
 
 #include <cstdio>
 
-#include "client/file_io.h"
 #include "client/npy.h"
+#include "io/file_io.h"
 #include "tests/client/python_util.h"
 
 namespace hnet::client {
@@ -101,7 +101,7 @@ assert a.dtype == np.int64 and a.tolist() == [[-1, 1 << 40], [3, 70000]]
 TEST(PtWriterTest, WrittenFileIsStreamedWithTheSameBytesAsEncodeTorchSave) {
   const std::string path = testing::UniqueTempPath("w.pt");
   ASSERT_TRUE(WriteTorchSave(path, Sample()).ok());
-  EXPECT_EQ(*ReadFile(path), *EncodeTorchSave(Sample()));
+  EXPECT_EQ(*io::ReadFile(path), *EncodeTorchSave(Sample()));
   std::remove(path.c_str());
 }
 

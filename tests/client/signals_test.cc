@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "client/file_io.h"
+#include "io/file_io.h"
 #include "tests/client/python_util.h"
 
 namespace hnet::cli {
@@ -28,7 +28,7 @@ TEST(SignalsDeathTest, SigtermDuringAWriteLeavesNoTemporaryFile) {
   EXPECT_EXIT(
       {
         InstallTemporaryFileCleanup();
-        (void)client::WriteFileFrom(path, [&dir](client::ByteSink sink) {
+        (void)io::WriteFileFrom(path, [&dir](io::ByteSink sink) {
           (void)sink(std::string(1 << 20, 'x'));  // the temporary file exists and has data
           std::ofstream(dir / "child_was_here") << "1";
           ::raise(SIGTERM);

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "client/file_io.h"
 #include "client/npy.h"
+#include "io/file_io.h"
 #include "tests/client/python_util.h"
 
 namespace hnet::client {
@@ -150,7 +150,7 @@ TEST(ZipWriterTest, Zip64ArchivesOpenWithPythonZipfileAndNumpy) {
   // limit 0: every size and offset in ZIP64 records; 200: only the second entry's offset.
   for (uint64_t limit : {uint64_t{0}, uint64_t{200}}) {
     const std::string path = testing::UniqueTempPath("zip64.npz");
-    ASSERT_TRUE(WriteFile(path, Zip64Npz(limit)).ok());
+    ASSERT_TRUE(io::WriteFile(path, Zip64Npz(limit)).ok());
     EXPECT_EQ(testing::RunPython(R"PY(
 import zipfile, numpy as np
 z = zipfile.ZipFile(')PY" + path +

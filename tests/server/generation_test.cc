@@ -67,10 +67,14 @@ TEST_F(GenerationTest, NetworkBitsDoNotDependOnTheWaveTheyRunIn) {
     auto all = GenerateWeights(*model_, z, gauge);
     ASSERT_TRUE(all.ok()) << all.status();
     for (int64_t begin : {int64_t{0}, kGenerationChunk + 1, n - 3}) {
-      auto alone = GenerateWeights(*model_, z.slice(0, begin, begin + 3), gauge);
+      // Alone, the rows keep their place in a pass: BLAS kernels (e.g. OpenBLAS's for AMD Zen)
+      // may round a row differently at another place in the matrix.
+      const int64_t place = begin % kGenerationChunk;
+      auto alone = GenerateWeights(*model_, z.slice(0, begin - place, begin + 3), gauge);
       ASSERT_TRUE(alone.ok()) << alone.status();
       for (size_t l = 0; l < alone->size(); ++l) {
-        EXPECT_TRUE(torch::equal((*alone)[l], (*all)[l].slice(0, begin, begin + 3)))
+        EXPECT_TRUE(torch::equal((*alone)[l].slice(0, place, place + 3),
+                                 (*all)[l].slice(0, begin, begin + 3)))
             << "gauge " << gauge.scale << gauge.permutation << " rows from " << begin << " layer "
             << l;
       }

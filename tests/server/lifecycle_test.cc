@@ -110,9 +110,8 @@ TEST_F(LifecycleTest, APortInUseIsAnErrorNotASharedPort) {
 TEST_F(LifecycleTest, BinaryServesModelAdminOnlyWhenItsFlagIsGiven) {
   for (const bool admin : {false, true}) {
     testing::ServerProcess server;
-    if (::access(server.BinaryPath().c_str(), X_OK) != 0) {
-      GTEST_SKIP() << server.BinaryPath() << " is not built";
-    }
+    ASSERT_EQ(::access(server.BinaryPath().c_str(), X_OK), 0)
+        << server.BinaryPath() << " is not built (server_tests depends on hnet-server)";
     std::vector<std::string> flags;
     if (admin) flags.push_back("--admin_service");  // A bare flag turns it on.
     ASSERT_TRUE(server.Start(dir_.string(), flags)) << server.output();
@@ -132,9 +131,8 @@ TEST_F(LifecycleTest, BinaryServesModelAdminOnlyWhenItsFlagIsGiven) {
 
 TEST_F(LifecycleTest, BinaryPrintsItsPortServesAndExitsCleanlyOnSigterm) {
   testing::ServerProcess server;
-  if (::access(server.BinaryPath().c_str(), X_OK) != 0) {
-    GTEST_SKIP() << server.BinaryPath() << " is not built";
-  }
+  ASSERT_EQ(::access(server.BinaryPath().c_str(), X_OK), 0)
+      << server.BinaryPath() << " is not built (server_tests depends on hnet-server)";
   ASSERT_TRUE(server.Start(dir_.string())) << "no 'listening on' line; got: " << server.output();
   auto channel = testing::Channel(server.endpoint());
   auto stub = hnet::v1::HyperNet::NewStub(channel);

@@ -77,12 +77,12 @@ TEST_F(SampleWeightsCallTest, AnExpiredDeadlineEndsTheCallWithoutResponse) {
   StartServer();
   hnet::v1::SampleWeightsResponse response;
   ASSERT_TRUE(stub_->SampleWeights(Context().get(), TinyRequest(2, 3), &response).ok());
-  // Both workers held: the call reaches the server (connected, 300 ms to spare) and waits in
-  // the queue until its deadline passes, however loaded the machine is.
+  // Both workers held: the call reaches the server (connected, 3 s to spare) and waits in the
+  // queue until its deadline passes, however loaded the machine is.
   testing::HeldWorkers held(server_->executor(), 2);
   ASSERT_TRUE(held.ok());
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
   const grpc::Status status = stub_->SampleWeights(&context, TinyRequest(700, 3), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   // DEADLINE_EXCEEDED when the server's deadline passes first, CANCELLED when the client's

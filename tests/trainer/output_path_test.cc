@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/as_nobody.h"
+
 namespace hnet::trainer {
 namespace {
 
@@ -57,13 +59,30 @@ TEST_F(OutputPathTest, DirectoriesAndMissingParentsAreRefusedNamingTheFlag) {
   EXPECT_EQ(CheckOutputPath("--out", "", false).code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Root writes into any directory, so under root the check runs as "nobody".
 TEST_F(OutputPathTest, AnUnwritableDirectoryIsRefusedBeforeTraining) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root writes into any directory";
-  fs::permissions(dir_, fs::perms::owner_read | fs::perms::owner_exec);
-  absl::Status s = CheckOutputPath("--out", (dir_ / "x.hnet").string(), false);
+  // Anyone may search and list it; no one may create files in it.
+  fs::permissions(dir_, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                            fs::perms::group_exec | fs::perms::others_read |
+                            fs::perms::others_exec);
+  const std::string out = (dir_ / "x.hnet").string();
+  if (::geteuid() != 0) {
+    absl::Status s = CheckOutputPath("--out", out, false);
+    fs::permissions(dir_, fs::perms::owner_all);
+    EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+    EXPECT_NE(s.message().find("cannot create files"), std::string::npos) << s;
+    return;
+  }
+  const hnet::testing::AsNobody result = hnet::testing::RunAsNobody([&out] {
+    const absl::Status s = CheckOutputPath("--out", out, false);
+    return s.code() == absl::StatusCode::kPermissionDenied &&
+           s.message().find("cannot create files") != absl::string_view::npos;
+  });
   fs::permissions(dir_, fs::perms::owner_all);
-  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_NE(s.message().find("cannot create files"), std::string::npos) << s;
+  if (result == hnet::testing::AsNobody::kUnavailable) GTEST_SKIP() << "cannot become nobody";
+  EXPECT_EQ(result, hnet::testing::AsNobody::kPassed)
+      << "not PERMISSION_DENIED \"cannot create files\"";
+  EXPECT_TRUE(fs::is_empty(dir_));
 }
 
 }  // namespace

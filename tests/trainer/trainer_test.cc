@@ -100,6 +100,7 @@ TEST_F(TrainerTest, ResumeReproducesUninterruptedRun) {
   options.on_step = [&](const StepStats& s) { resumed.push_back(s.loss); };
   auto second = Train(options);
   ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(full.size(), 8u);
   ASSERT_EQ(resumed.size(), 4u);
   for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(resumed[i], full[4 + i], 1e-4 * std::abs(full[4 + i]));
 
@@ -176,7 +177,7 @@ TEST_F(TrainerTest, ToyRunWritesAResumableCheckpoint) {
   EXPECT_EQ(resumed->step, 300);
 }
 
-TEST_F(TrainerTest, ToyRunStopsOnANonFiniteLossWithoutWritingACheckpoint) {
+TEST_F(TrainerTest, ToyRunStopsOnANonFiniteLossLeavingOnlyFiniteCheckpoints) {
   TrainerOptions options;
   options.config = core::WithDefaults(core::LoadConfig("toy").value());
   options.config.set_steps(50);
@@ -188,11 +189,16 @@ TEST_F(TrainerTest, ToyRunStopsOnANonFiniteLossWithoutWritingACheckpoint) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInternal);
   EXPECT_NE(result.status().message().find("toy loss became"), std::string::npos)
       << result.status();
-  // Checkpoints written before the loss blew up hold finite parameters only.
+  // A checkpoint written before the loss blew up holds finite tensors only
+  // (ReadNamedTensors refuses NaN and infinity).
   if (std::filesystem::exists(options.out_path)) {
     auto ckpt = core::ReadCheckpoint(options.out_path);
     ASSERT_TRUE(ckpt.ok()) << ckpt.status();
     EXPECT_LT(ckpt->step(), 50);
+    for (const auto* tensors : {&ckpt->parameters(), &ckpt->buffers(), &ckpt->optimizer_state()}) {
+      const absl::Status finite = core::ReadNamedTensors(*tensors).status();
+      EXPECT_TRUE(finite.ok()) << finite;
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-#include "client/file_io.h"
+#include "io/file_io.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,7 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace hnet::client {
+namespace hnet::io {
 namespace {
 
 absl::Status ErrnoStatus(int error, absl::string_view what, const std::string& path) {
@@ -72,7 +72,7 @@ struct PendingSlot {
 PendingSlot pending_slots[kPendingSlots];
 static_assert(std::atomic<int>::is_always_lock_free);
 
-// Claims a slot for a temporary file; the template is created in place by mkstemp (so the
+// Claims a slot for a temporary file; the template is created in place by mkostemp (so the
 // slot already holds the final name) and published by Publish(). Without a free slot (or
 // for a path too long) the file is simply not tracked.
 class PendingTemporary {
@@ -96,7 +96,7 @@ class PendingTemporary {
   PendingTemporary(const PendingTemporary&) = delete;
   PendingTemporary& operator=(const PendingTemporary&) = delete;
 
-  // The template to hand to mkstemp (it writes the final name into it).
+  // The template to hand to mkostemp (it writes the final name into it).
   char* name() { return slot_ != nullptr ? slot_->path : own_.data(); }
   // The file now exists: a signal handler may unlink it.
   void Publish() {
@@ -122,6 +122,7 @@ absl::StatusOr<std::string> ResolveLinks(const std::string& path) {
     std::vector<char> target(static_cast<size_t>(st.st_size > 0 ? st.st_size : PATH_MAX) + 1);
     const ssize_t got = ::readlink(current.c_str(), target.data(), target.size());
     if (got < 0) return ErrnoStatus(errno, "cannot read the link", current);
+    if (got == 0) return ErrnoStatus(ENOENT, "cannot resolve the empty link", current);
     if (static_cast<size_t>(got) >= target.size()) continue;  // changed meanwhile: again
     const std::string link(target.data(), static_cast<size_t>(got));
     const size_t slash = current.rfind('/');
@@ -154,6 +155,20 @@ absl::Status WriteAll(int fd, const std::string& name,
     }
     return absl::OkStatus();
   });
+}
+
+// Makes a rename into the directory of `file` durable. A directory this process may write but
+// not read cannot be opened to sync it, and some file systems cannot sync directories (EINVAL):
+// the file is in place all the same.
+absl::Status SyncDirectoryOf(const std::string& file) {
+  const size_t slash = file.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : file.substr(0, slash + 1);
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return absl::OkStatus();
+  FdCloser closer(fd);
+  if (::fsync(fd) != 0 && errno != EINVAL)
+    return ErrnoStatus(errno, "cannot sync the directory of", file);
+  return absl::OkStatus();
 }
 
 // A device, FIFO, socket or descriptor (/dev/stdout): written where it is, appended to (a
@@ -208,7 +223,7 @@ absl::Status WriteFileFrom(const std::string& path,
   // A fresh temporary name beside the target: concurrent writers never share one, and
   // nothing already there is overwritten until the rename.
   PendingTemporary pending(*target + ".tmp.XXXXXX");
-  const int fd = ::mkstemp(pending.name());
+  const int fd = ::mkostemp(pending.name(), O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "cannot create a temporary file for", path);
   pending.Publish();
   const std::string tmp(pending.name());
@@ -222,7 +237,7 @@ absl::Status WriteFileFrom(const std::string& path,
     discard();
     return ErrnoStatus(error, what, tmp);
   };
-  // mkstemp creates 0600: keep the replaced file's bits, or those an ordinary create gives.
+  // mkostemp creates 0600: keep the replaced file's bits, or those an ordinary create gives.
   const mode_t mode = exists ? (st.st_mode & 07777) : (0666 & ~CurrentUmask());
   if (::fchmod(fd, mode) != 0) return fail(errno, "cannot set permissions of");
   if (absl::Status s = WriteAll(fd, tmp, produce); !s.ok()) {
@@ -242,7 +257,7 @@ absl::Status WriteFileFrom(const std::string& path,
     return ErrnoStatus(error, "cannot rename to", path);
   }
   pending.Retract();
-  return absl::OkStatus();
+  return SyncDirectoryOf(*target);
 }
 
 absl::Status WriteFile(const std::string& path, absl::string_view bytes) {
@@ -255,4 +270,4 @@ void RemovePendingTemporaryFiles() {
   }
 }
 
-}  // namespace hnet::client
+}  // namespace hnet::io

@@ -1,6 +1,6 @@
-// Whole-file reads and writes for the writers and the CLI.
-#ifndef HNET_CLIENT_FILE_IO_H_
-#define HNET_CLIENT_FILE_IO_H_
+// Whole-file reads and atomic whole-file writes: checkpoints, the client's outputs, reports.
+#ifndef HNET_IO_FILE_IO_H_
+#define HNET_IO_FILE_IO_H_
 
 #include <string>
 
@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace hnet::client {
+namespace hnet::io {
 
 // The bytes of the file at `path`; NOT_FOUND if it does not exist, INVALID_ARGUMENT for a
 // directory, PERMISSION_DENIED or UNKNOWN for other failures, each naming the path.
@@ -21,8 +21,8 @@ using ByteSink = absl::FunctionRef<absl::Status(absl::string_view bytes)>;
 // Writes the file at `path` with the bytes `produce` passes to its sink, in order, without
 // holding them all in memory. `path` is resolved through symlinks first (the link stays, its
 // target gets the bytes). A regular file, or a new one, is written to a fresh
-// target + ".tmp.XXXXXX" beside the target, synced, then renamed over it, so neither a
-// failure nor a crash leaves a half-written file there; an existing file keeps its
+// target + ".tmp.XXXXXX" beside the target, synced, renamed over it and the directory synced,
+// so neither a failure nor a crash leaves a half-written file there; an existing file keeps its
 // permission bits, a new one gets 0666 minus the umask. Where IsWrittenInPlace(path) (a
 // device such as /dev/null, a FIFO, /dev/stdout whatever it is) the bytes are appended in
 // place, never replaced. INVALID_ARGUMENT for a directory; errors of `produce` are returned as
@@ -49,6 +49,6 @@ absl::Status WriteFile(const std::string& path, absl::string_view bytes);
 // no "*.tmp.XXXXXX" files behind.
 void RemovePendingTemporaryFiles();
 
-}  // namespace hnet::client
+}  // namespace hnet::io
 
-#endif  // HNET_CLIENT_FILE_IO_H_
+#endif  // HNET_IO_FILE_IO_H_

@@ -1,4 +1,4 @@
-#include "client/file_io.h"
+#include "io/file_io.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -14,7 +14,7 @@
 
 #include "absl/time/clock.h"
 
-namespace hnet::client {
+namespace hnet::io {
 namespace {
 
 namespace fs = std::filesystem;
@@ -22,9 +22,9 @@ namespace fs = std::filesystem;
 class FileIoTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ =
-        fs::path(::testing::TempDir()) /
-        ("file_io_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    dir_ = fs::path(::testing::TempDir()) /
+           ("file_io_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -226,4 +226,4 @@ TEST_F(FileIoTest, ATemporaryNameTooLongToTrackIsStillWrittenOrRefusedCleanly) {
 }
 
 }  // namespace
-}  // namespace hnet::client
+}  // namespace hnet::io
