@@ -51,11 +51,11 @@ absl::StatusOr<PathResult> ComputePath(const PathRequest& request,
     // The endpoint networks, each generated as network 0 of its own pass like SampleWeights'
     // first network: BLAS kernels may round a network differently at another place in a pass,
     // and the path's ends are exactly these networks.
-    auto start_net = GenerateWeights(model, request.start, {}, cancellation);
-    if (!start_net.ok()) return start_net.status();
     auto end_net = GenerateWeights(model, request.end, {}, cancellation);
     if (!end_net.ok()) return end_net.status();
     if (request.direct) {
+      auto start_net = GenerateWeights(model, request.start, {}, cancellation);
+      if (!start_net.ok()) return start_net.status();
       const at::Tensor td = t.to(model.device).unsqueeze(2);  // [p, 1, 1]
       for (size_t l = 0; l < start_net->size(); ++l) {
         result.direct_weights.push_back((*start_net)[l] * (1 - td) + (*end_net)[l] * td);
